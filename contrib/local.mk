@@ -1,0 +1,1 @@
+# contrib/: systemd unit and friends, set-up scripts.

@@ -1,0 +1,1 @@
+# migrations/: numbered up/down SQL, installed under $(pkgdatadir)/migrations.

@@ -1,0 +1,1 @@
+# parsers/: the pure pipeline (no database, no clock, no logging).

@@ -1,0 +1,1 @@
+# rules/: language packs, installed under $(pkgdatadir)/rules.
