@@ -4,3 +4,8 @@ libdivemap_a_SOURCES += \
 	src/cleanup.h \
 	src/log.c src/log.h \
 	src/strutil.c src/strutil.h
+libdivemap_a_SOURCES += \
+	src/commands.h \
+	src/config.c src/config.h \
+	src/db.c src/db.h \
+	src/dburl.c src/dburl.h
