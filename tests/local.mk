@@ -8,3 +8,14 @@ LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/run-test
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/run-test
 EXTRA_DIST += tests/run-test tests/mariadb.sh
+
+check_PROGRAMS += tests/test-buf tests/test-dburl tests/test-config tests/itest-db-connect
+TESTS += tests/test-buf tests/test-dburl tests/test-config tests/itest-db-connect
+tests_test_buf_SOURCES = tests/test-buf.c
+tests_test_buf_LDADD = $(TEST_LIBS)
+tests_test_dburl_SOURCES = tests/test-dburl.c
+tests_test_dburl_LDADD = $(TEST_LIBS)
+tests_test_config_SOURCES = tests/test-config.c
+tests_test_config_LDADD = $(TEST_LIBS)
+tests_itest_db_connect_SOURCES = tests/itest-db-connect.c
+tests_itest_db_connect_LDADD = $(TEST_LIBS)
