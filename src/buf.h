@@ -14,11 +14,11 @@
 #include "cleanup.h"
 
 /* Named maxima, one per use. */
-#define BUF_MAX_LINE (1u << 20)            /* one text line */
-#define BUF_MAX_MESSAGE (256u << 20)       /* one raw message, before the configured bound */
-#define BUF_MAX_TEXT (64u << 20)           /* decoded text of one message */
-#define BUF_MAX_SQL (1u << 20)             /* one SQL statement */
-#define BUF_MAX_SMALL (64u << 10)          /* error messages, names, keys */
+#define BUF_MAX_LINE    (1u << 20)   /* one text line */
+#define BUF_MAX_MESSAGE (256u << 20) /* one raw message, before the configured bound */
+#define BUF_MAX_TEXT    (64u << 20)  /* decoded text of one message */
+#define BUF_MAX_SQL     (1u << 20)   /* one SQL statement */
+#define BUF_MAX_SMALL   (64u << 10)  /* error messages, names, keys */
 
 struct buf {
 	char *data;

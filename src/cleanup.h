@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _unused_ __attribute__((unused))
+#define _cleanup_(f)         __attribute__((cleanup(f)))
+#define _cleanup_free_       _cleanup_(freep)
+#define _cleanup_fclose_     _cleanup_(fclosep)
+#define _cleanup_close_      _cleanup_(closep)
+#define _unused_             __attribute__((unused))
 #define _warn_unused_result_ __attribute__((warn_unused_result))
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define _printf_(a, b)       __attribute__((format(printf, a, b)))
 
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

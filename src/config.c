@@ -15,10 +15,10 @@
 
 enum key_type {
 	KEY_STRING,
-	KEY_UINT,     /* plain count */
-	KEY_SECONDS,  /* "30", "30s", "10min", "2h" -> seconds */
-	KEY_MSEC,     /* "500ms", "1s", "2" (seconds) -> milliseconds */
-	KEY_SIZE,     /* "25M", "512K", "1G", bytes */
+	KEY_UINT,    /* plain count */
+	KEY_SECONDS, /* "30", "30s", "10min", "2h" -> seconds */
+	KEY_MSEC,    /* "500ms", "1s", "2" (seconds) -> milliseconds */
+	KEY_SIZE,    /* "25M", "512K", "1G", bytes */
 	KEY_BOOL,
 	KEY_FRACTION, /* 0.0 .. 1.0 */
 	KEY_LOG_LEVEL,
@@ -38,57 +38,57 @@ struct key {
 #define S(f) offsetof(struct config_source, f)
 
 static const struct key database_keys[] = {
-	{"url", KEY_STRING, C(database.url), 0, 0},
-	{"password_file", KEY_STRING, C(database.password_file), 0, 0},
-	{"connect_attempts", KEY_UINT, C(database.connect_attempts), 1, 1000},
-	{"connect_retry_min", KEY_MSEC, C(database.connect_retry_min_ms), 0, 600000},
-	{"connect_retry_max", KEY_MSEC, C(database.connect_retry_max_ms), 0, 600000},
-	{"connect_timeout", KEY_SECONDS, C(database.connect_timeout_s), 1, 3600},
-	{"auto_migrate", KEY_BOOL, C(database.auto_migrate), 0, 0},
-	{"migrations_dir", KEY_STRING, C(database.migrations_dir), 0, 0},
-	{"lock_timeout", KEY_SECONDS, C(database.lock_timeout_s), 0, 86400},
-	{NULL, 0, 0, 0, 0},
+    {"url", KEY_STRING, C(database.url), 0, 0},
+    {"password_file", KEY_STRING, C(database.password_file), 0, 0},
+    {"connect_attempts", KEY_UINT, C(database.connect_attempts), 1, 1000},
+    {"connect_retry_min", KEY_MSEC, C(database.connect_retry_min_ms), 0, 600000},
+    {"connect_retry_max", KEY_MSEC, C(database.connect_retry_max_ms), 0, 600000},
+    {"connect_timeout", KEY_SECONDS, C(database.connect_timeout_s), 1, 3600},
+    {"auto_migrate", KEY_BOOL, C(database.auto_migrate), 0, 0},
+    {"migrations_dir", KEY_STRING, C(database.migrations_dir), 0, 0},
+    {"lock_timeout", KEY_SECONDS, C(database.lock_timeout_s), 0, 86400},
+    {NULL, 0, 0, 0, 0},
 };
 
 static const struct key parser_keys[] = {
-	{"rules_dir", KEY_STRING, C(parser.rules_dir), 0, 0},
-	{"rules_override_dir", KEY_STRING, C(parser.rules_override_dir), 0, 0},
-	{"max_message_size", KEY_SIZE, C(parser.max_message_size), 1024, 1ull << 30},
-	{"worker_timeout", KEY_SECONDS, C(parser.worker_timeout_s), 1, 3600},
-	{"match_threshold", KEY_FRACTION, C(parser.match_threshold), 0, 0},
-	{"match_margin", KEY_FRACTION, C(parser.match_margin), 0, 0},
-	{"alias_refresh", KEY_SECONDS, C(parser.alias_refresh_s), 1, 86400},
-	{NULL, 0, 0, 0, 0},
+    {"rules_dir", KEY_STRING, C(parser.rules_dir), 0, 0},
+    {"rules_override_dir", KEY_STRING, C(parser.rules_override_dir), 0, 0},
+    {"max_message_size", KEY_SIZE, C(parser.max_message_size), 1024, 1ull << 30},
+    {"worker_timeout", KEY_SECONDS, C(parser.worker_timeout_s), 1, 3600},
+    {"match_threshold", KEY_FRACTION, C(parser.match_threshold), 0, 0},
+    {"match_margin", KEY_FRACTION, C(parser.match_margin), 0, 0},
+    {"alias_refresh", KEY_SECONDS, C(parser.alias_refresh_s), 1, 86400},
+    {NULL, 0, 0, 0, 0},
 };
 
 static const struct key log_keys[] = {
-	{"level", KEY_LOG_LEVEL, C(log.level), 0, 0},
-	{"target", KEY_LOG_TARGET, C(log.target), 0, 0},
-	{NULL, 0, 0, 0, 0},
+    {"level", KEY_LOG_LEVEL, C(log.level), 0, 0},
+    {"target", KEY_LOG_TARGET, C(log.target), 0, 0},
+    {NULL, 0, 0, 0, 0},
 };
 
 static const struct key imap_keys[] = {
-	{"host", KEY_STRING, S(host), 0, 0},
-	{"port", KEY_UINT, S(port), 1, 65535},
-	{"tls", KEY_IMAP_TLS, S(tls), 0, 0},
-	{"user", KEY_STRING, S(user), 0, 0},
-	{"password_file", KEY_STRING, S(password_file), 0, 0},
-	{"mailbox", KEY_STRING, S(mailbox), 0, 0},
-	{"ca_file", KEY_STRING, S(ca_file), 0, 0},
-	{"allow_plaintext", KEY_BOOL, S(allow_plaintext), 0, 0},
-	{"idle_interval", KEY_SECONDS, S(idle_interval_s), 10, 29 * 60},
-	{"poll_interval", KEY_SECONDS, S(poll_interval_s), 1, 86400},
-	{"timeout", KEY_SECONDS, S(timeout_s), 1, 3600},
-	{"batch_size", KEY_UINT, S(batch_size), 1, 10000},
-	{"after", KEY_IMAP_AFTER, S(after), 0, 0},
-	{"move_to", KEY_STRING, S(move_to), 0, 0},
-	{NULL, 0, 0, 0, 0},
+    {"host", KEY_STRING, S(host), 0, 0},
+    {"port", KEY_UINT, S(port), 1, 65535},
+    {"tls", KEY_IMAP_TLS, S(tls), 0, 0},
+    {"user", KEY_STRING, S(user), 0, 0},
+    {"password_file", KEY_STRING, S(password_file), 0, 0},
+    {"mailbox", KEY_STRING, S(mailbox), 0, 0},
+    {"ca_file", KEY_STRING, S(ca_file), 0, 0},
+    {"allow_plaintext", KEY_BOOL, S(allow_plaintext), 0, 0},
+    {"idle_interval", KEY_SECONDS, S(idle_interval_s), 10, 29 * 60},
+    {"poll_interval", KEY_SECONDS, S(poll_interval_s), 1, 86400},
+    {"timeout", KEY_SECONDS, S(timeout_s), 1, 3600},
+    {"batch_size", KEY_UINT, S(batch_size), 1, 10000},
+    {"after", KEY_IMAP_AFTER, S(after), 0, 0},
+    {"move_to", KEY_STRING, S(move_to), 0, 0},
+    {NULL, 0, 0, 0, 0},
 };
 
 static const struct key maildir_keys[] = {
-	{"path", KEY_STRING, S(path), 0, 0},
-	{"watch_cur", KEY_BOOL, S(watch_cur), 0, 0},
-	{NULL, 0, 0, 0, 0},
+    {"path", KEY_STRING, S(path), 0, 0},
+    {"watch_cur", KEY_BOOL, S(watch_cur), 0, 0},
+    {NULL, 0, 0, 0, 0},
 };
 
 struct parse_state {
@@ -115,8 +115,8 @@ static int parse_duration_ms(const char *v, unsigned long long *ret)
 	static const struct {
 		const char *suffix;
 		unsigned long long ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"sec", 1000}, {"min", 60000}, {"m", 60000},
-		     {"h", 3600000}, {"", 1000}};
+	} units[] = {{"ms", 1},    {"s", 1000},    {"sec", 1000}, {"min", 60000},
+		     {"m", 60000}, {"h", 3600000}, {"", 1000}};
 	size_t digits = strspn(v, "0123456789");
 	char num[24];
 	unsigned long long n;
@@ -190,7 +190,8 @@ static int set_number(struct parse_state *st, const struct key *k, void *field, 
 	case KEY_SECONDS:
 		r = parse_duration_ms(v, &n);
 		if (r == 0 && n % 1000)
-			return set_error(st, "%s: '%s' is not a whole number of seconds", k->name, v);
+			return set_error(st, "%s: '%s' is not a whole number of seconds", k->name,
+					 v);
 		n /= 1000;
 		break;
 	case KEY_MSEC:
@@ -202,7 +203,7 @@ static int set_number(struct parse_state *st, const struct key *k, void *field, 
 	}
 	if (r < 0)
 		return set_error(st, "%s: '%s' is not a valid %s", k->name, v,
-				 k->type == KEY_SIZE ? "size (e.g. 25M)"
+				 k->type == KEY_SIZE   ? "size (e.g. 25M)"
 				 : k->type == KEY_UINT ? "number"
 						       : "duration (e.g. 30s, 10min)");
 	if (!check_range(st, k, n))
@@ -241,26 +242,30 @@ static int set_value(struct parse_state *st, const struct key *k, void *base, co
 	case KEY_LOG_LEVEL:
 		r = log_level_from_string(v);
 		if (r < 0)
-			return set_error(st, "%s: '%s' is not one of error, warning, notice, info, debug",
-					 k->name, v);
+			return set_error(
+			    st, "%s: '%s' is not one of error, warning, notice, info, debug",
+			    k->name, v);
 		*(int *)field = r;
 		return 1;
 	case KEY_LOG_TARGET:
 		r = log_target_from_string(v);
 		if (r < 0)
-			return set_error(st, "%s: '%s' is not one of auto, stderr, journal", k->name, v);
+			return set_error(st, "%s: '%s' is not one of auto, stderr, journal",
+					 k->name, v);
 		*(int *)field = r;
 		return 1;
 	case KEY_IMAP_TLS:
 		r = enum_value(v, tls_names, ELEMENTSOF(tls_names));
 		if (r < 0)
-			return set_error(st, "%s: '%s' is not one of implicit, starttls, none", k->name, v);
+			return set_error(st, "%s: '%s' is not one of implicit, starttls, none",
+					 k->name, v);
 		*(enum imap_tls *)field = r;
 		return 1;
 	case KEY_IMAP_AFTER:
 		r = enum_value(v, after_names, ELEMENTSOF(after_names));
 		if (r < 0)
-			return set_error(st, "%s: '%s' is not one of nothing, seen, move", k->name, v);
+			return set_error(st, "%s: '%s' is not one of nothing, seen, move", k->name,
+					 v);
 		*(enum imap_after *)field = r;
 		return 1;
 	default:
@@ -329,8 +334,10 @@ static int section_keys(struct parse_state *st, const char *section, const struc
 			*ret_base = source_for(c, sources[i].kind, name);
 			return *ret_base ? 1 : set_error(st, "out of memory");
 		}
-		return set_error(st, "[%s]: unknown section (known: database, parser, log, imap, "
-				     "maildir)", section);
+		return set_error(st,
+				 "[%s]: unknown section (known: database, parser, log, imap, "
+				 "maildir)",
+				 section);
 	}
 	return 1;
 }
@@ -381,26 +388,30 @@ static int check_sources(struct config *c, char **reterr_reason)
 	for (size_t i = 0; i < c->n_sources; i++) {
 		struct config_source *s = &c->sources[i];
 		const char *what = s->kind == SOURCE_IMAP ? "imap" : "maildir";
-		const char *missing = s->kind == SOURCE_IMAP ? (!s->host ? "host" : !s->user ? "user" : NULL)
+		const char *missing = s->kind == SOURCE_IMAP ? (!s->host   ? "host"
+								: !s->user ? "user"
+									   : NULL)
 							     : (!s->path ? "path" : NULL);
 		if (missing)
-			return asprintf(reterr_reason, "%s: [%s %s] has no %s", c->path, what, s->name,
-					missing) < 0
-				       ? -ENOMEM
-				       : -EINVAL;
+			return asprintf(reterr_reason, "%s: [%s %s] has no %s", c->path, what,
+					s->name, missing) < 0
+				   ? -ENOMEM
+				   : -EINVAL;
 		if (s->kind == SOURCE_IMAP && s->after == IMAP_AFTER_MOVE && !s->move_to)
 			return asprintf(reterr_reason, "%s: [imap %s] after = move needs move_to",
 					c->path, s->name) < 0
-				       ? -ENOMEM
-				       : -EINVAL;
+				   ? -ENOMEM
+				   : -EINVAL;
 		if (s->port == 0)
 			s->port = s->tls == IMAP_TLS_IMPLICIT ? 993 : 143;
 	}
 	if (c->database.connect_retry_min_ms > c->database.connect_retry_max_ms)
-		return asprintf(reterr_reason, "%s: [database] connect_retry_min is above "
-					       "connect_retry_max", c->path ? c->path : "config") < 0
-			       ? -ENOMEM
-			       : -EINVAL;
+		return asprintf(reterr_reason,
+				"%s: [database] connect_retry_min is above "
+				"connect_retry_max",
+				c->path ? c->path : "config") < 0
+			   ? -ENOMEM
+			   : -EINVAL;
 	return 0;
 }
 
@@ -427,7 +438,8 @@ static int config_read_file(struct config *c, const char *path, bool must_exist,
 		r = asprintf(reterr_reason, "%s: cannot read the file", path);
 	else
 		r = asprintf(reterr_reason, "%s:%d: %s", path, line,
-			     st.error ? st.error : "syntax error (expected [section] or key = value)");
+			     st.error ? st.error
+				      : "syntax error (expected [section] or key = value)");
 	if (r < 0)
 		*reterr_reason = NULL;
 	free(st.error);

@@ -14,7 +14,7 @@
 #include "cleanup.h"
 
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/divemap-ingest/divemap-ingest.conf"
-#define CONFIG_DEFAULT_URL "mysql+pymysql://divemap_user:divemap_password@localhost:3306/divemap"
+#define CONFIG_DEFAULT_URL  "mysql+pymysql://divemap_user:divemap_password@localhost:3306/divemap"
 
 enum source_kind { SOURCE_IMAP, SOURCE_MAILDIR };
 enum imap_tls { IMAP_TLS_IMPLICIT, IMAP_TLS_STARTTLS, IMAP_TLS_NONE };

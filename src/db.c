@@ -22,7 +22,7 @@
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"                  \
 	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
 #define DB_MAX_PASSWORD 4096
-#define DB_FETCH_CHUNK 256
+#define DB_FETCH_CHUNK  256
 
 struct db {
 	MYSQL *mysql;
@@ -90,14 +90,14 @@ static int read_password_file(const char *path, char **ret, char **reterr_reason
 
 	if (!f)
 		return asprintf(reterr_reason, "cannot open password file '%s': %m", path) < 0
-			       ? -ENOMEM
-			       : -errno;
+			   ? -ENOMEM
+			   : -errno;
 	n = getline(&line, &cap, f);
 	if (n < 0 || n > DB_MAX_PASSWORD) {
 		free(line);
 		return asprintf(reterr_reason, "password file '%s' is empty or too long", path) < 0
-			       ? -ENOMEM
-			       : -EINVAL;
+			   ? -ENOMEM
+			   : -EINVAL;
 	}
 	line[strcspn(line, "\r\n")] = '\0';
 	*ret = line;
@@ -105,8 +105,7 @@ static int read_password_file(const char *path, char **ret, char **reterr_reason
 }
 
 /* URL password, else [database] password_file, else the systemd credential. */
-static int db_resolve_password(const struct config *cfg, struct db_params *p,
-			       char **reterr_reason)
+static int db_resolve_password(const struct config *cfg, struct db_params *p, char **reterr_reason)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
 	_cleanup_free_ char *cred_path = NULL;
@@ -139,9 +138,12 @@ static int db_connect(struct db *db, const struct config *cfg)
 	mysql_options(db->mysql, MYSQL_OPT_PROTOCOL, &protocol);
 	mysql_options(db->mysql, MYSQL_SET_CHARSET_NAME, p->charset ? p->charset : "utf8mb4");
 	mysql_options(db->mysql, MYSQL_INIT_COMMAND, DB_SESSION_INIT);
-	if (!mysql_real_connect(db->mysql, p->socket ? NULL : p->host ? p->host : "localhost",
-				p->user, p->password, p->database, p->port ? p->port : 3306, p->socket,
-				CLIENT_FOUND_ROWS))
+	if (!mysql_real_connect(db->mysql,
+				p->socket ? NULL
+				: p->host ? p->host
+					  : "localhost",
+				p->user, p->password, p->database, p->port ? p->port : 3306,
+				p->socket, CLIENT_FOUND_ROWS))
 		return db_mysql_error(db);
 	return 0;
 }
@@ -187,8 +189,8 @@ int db_open_once(const struct config *cfg, struct db **ret, char **reterr_reason
 	r = db_connect(db, cfg);
 	if (r < 0)
 		return asprintf(reterr_reason, "%s", db->error) < 0 ? -ENOMEM
-		       : db_error_is_permanent(db->last_errno) ? -EACCES
-							       : r;
+		       : db_error_is_permanent(db->last_errno)      ? -EACCES
+								    : r;
 	*ret = TAKE_PTR(db);
 	return 0;
 }
@@ -213,23 +215,24 @@ int db_open(const struct config *cfg, struct db **ret)
 
 	r = db_new(cfg, &db, &why);
 	if (r < 0)
-		return log_error_errno(r, "%s", why ? why : "cannot set up the database connection");
+		return log_error_errno(r, "%s",
+				       why ? why : "cannot set up the database connection");
 	where = dburl_redacted(&db->params);
 	for (unsigned i = 1;; i++) {
 		r = db_connect(db, cfg);
 		if (r == 0)
 			break;
 		if (db_error_is_permanent(db->last_errno))
-			return log_error_errno(-EACCES, "database %s refused us: %s", where ? where : "",
-					       db->error);
+			return log_error_errno(-EACCES, "database %s refused us: %s",
+					       where ? where : "", db->error);
 		if (i >= attempts)
 			return log_error_errno(-ETIMEDOUT,
 					       "database %s not reachable after %u attempts: %s",
 					       where ? where : "", attempts, db->error);
 		unsigned ms = random_between(cfg->database.connect_retry_min_ms,
 					     cfg->database.connect_retry_max_ms);
-		log_warning("database not ready (attempt %u/%u): %s; retrying in %.1f s", i, attempts,
-			    db->error, ms / 1000.0);
+		log_warning("database not ready (attempt %u/%u): %s; retrying in %.1f s", i,
+			    attempts, db->error, ms / 1000.0);
 		nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
 	}
 	*ret = TAKE_PTR(db);
@@ -265,7 +268,8 @@ static void bind_params(MYSQL_BIND *b, const struct db_value *v, size_t n)
 			break;
 		case DB_T_TEXT:
 		case DB_T_BLOB:
-			b[i].buffer_type = v[i].type == DB_T_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+			b[i].buffer_type =
+			    v[i].type == DB_T_TEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
 			b[i].buffer = (void *)v[i].p;
 			b[i].buffer_length = v[i].len;
 			break;
@@ -377,7 +381,8 @@ static int rows_add(struct db *db, MYSQL_STMT *st, struct db_rows *rows, MYSQL_B
 		if (lens[c] <= DB_FETCH_CHUNK)
 			memcpy(cell, b[c].buffer, lens[c]);
 		else {
-			MYSQL_BIND one = {.buffer_type = MYSQL_TYPE_STRING, .buffer = cell,
+			MYSQL_BIND one = {.buffer_type = MYSQL_TYPE_STRING,
+					  .buffer = cell,
 					  .buffer_length = lens[c]};
 			if (mysql_stmt_fetch_column(st, &one, (unsigned)c, 0) != 0) {
 				free(cell);

@@ -29,11 +29,13 @@ struct db_value {
 	size_t len;
 };
 
-#define DB_NULL ((struct db_value){.type = DB_T_NULL})
-#define DB_INT(v) ((struct db_value){.type = DB_T_INT, .i = (v)})
+#define DB_NULL      ((struct db_value){.type = DB_T_NULL})
+#define DB_INT(v)    ((struct db_value){.type = DB_T_INT, .i = (v)})
 #define DB_DOUBLE(v) ((struct db_value){.type = DB_T_DOUBLE, .d = (v)})
 /* A NULL string is SQL NULL. */
-#define DB_TEXT(s) ((struct db_value){.type = (s) ? DB_T_TEXT : DB_T_NULL, .p = (s), .len = (s) ? strlen(s) : 0})
+#define DB_TEXT(s)                                                                                 \
+	((struct db_value){                                                                        \
+	    .type = (s) ? DB_T_TEXT : DB_T_NULL, .p = (s), .len = (s) ? strlen(s) : 0})
 #define DB_BLOB(b, n) ((struct db_value){.type = DB_T_BLOB, .p = (b), .len = (n)})
 
 /* A fully fetched result: every cell as bytes (NUL-terminated), NULL for SQL NULL. */

@@ -133,7 +133,8 @@ static int parse_query(const char *q, struct db_params *p, char **reterr_reason)
 		int r;
 
 		if (!eq)
-			return fail(reterr_reason, "query parameter '%.*s' has no value", (int)n, q);
+			return fail(reterr_reason, "query parameter '%.*s' has no value", (int)n,
+				    q);
 		if ((size_t)(eq - q) == 11 && strncmp(q, "unix_socket", 11) == 0)
 			dst = &p->socket;
 		else if ((size_t)(eq - q) == 7 && strncmp(q, "charset", 7) == 0)
@@ -146,7 +147,8 @@ static int parse_query(const char *q, struct db_params *p, char **reterr_reason)
 		*dst = NULL;
 		r = pct_decode(eq + 1, (size_t)(q + n - eq - 1), dst);
 		if (r == -EINVAL)
-			return fail(reterr_reason, "bad percent-encoding in '%.*s'", (int)(eq - q), q);
+			return fail(reterr_reason, "bad percent-encoding in '%.*s'", (int)(eq - q),
+				    q);
 		if (r < 0)
 			return r;
 		q += n + (q[n] == '&');

@@ -20,8 +20,8 @@ static enum log_target log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 
 static const char *const level_names[] = {
-	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+    [LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+    [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 void log_set_target(enum log_target t)
@@ -91,7 +91,8 @@ static void log_to_journal(int level, const char *msg, const struct log_field *f
 	if (asprintf(&lines[n], "MESSAGE=%s", msg) >= 0)
 		n++;
 	for (size_t i = 0; fields && fields[i].key && n < ELEMENTSOF(lines); i++)
-		if (fields[i].value && asprintf(&lines[n], "%s=%s", fields[i].key, fields[i].value) >= 0)
+		if (fields[i].value &&
+		    asprintf(&lines[n], "%s=%s", fields[i].key, fields[i].value) >= 0)
 			n++;
 	for (size_t i = 0; i < n; i++)
 		iov[i] = (struct iovec){.iov_base = lines[i], .iov_len = strlen(lines[i])};

@@ -35,15 +35,15 @@ int log_level_from_string(const char *s);
 int log_target_from_string(const char *s);
 enum log_target log_effective_target(void);
 
-_printf_(4, 5) int log_full(int level, int error, const struct log_field *fields,
-			    const char *fmt, ...);
+_printf_(4, 5) int log_full(int level, int error, const struct log_field *fields, const char *fmt,
+			    ...);
 
-#define log_error(...) log_full(LOG_ERR, 0, NULL, __VA_ARGS__)
-#define log_warning(...) log_full(LOG_WARNING, 0, NULL, __VA_ARGS__)
-#define log_notice(...) log_full(LOG_NOTICE, 0, NULL, __VA_ARGS__)
-#define log_info(...) log_full(LOG_INFO, 0, NULL, __VA_ARGS__)
-#define log_debug(...) log_full(LOG_DEBUG, 0, NULL, __VA_ARGS__)
-#define log_error_errno(e, ...) log_full(LOG_ERR, (e), NULL, __VA_ARGS__)
+#define log_error(...)            log_full(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define log_warning(...)          log_full(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define log_notice(...)           log_full(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define log_info(...)             log_full(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define log_debug(...)            log_full(LOG_DEBUG, 0, NULL, __VA_ARGS__)
+#define log_error_errno(e, ...)   log_full(LOG_ERR, (e), NULL, __VA_ARGS__)
 #define log_warning_errno(e, ...) log_full(LOG_WARNING, (e), NULL, __VA_ARGS__)
 
 #endif

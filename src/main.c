@@ -14,30 +14,31 @@
 
 struct cli {
 	const char *config_path;
-	int verbosity; /* -v minus -q */
+	int verbosity;  /* -v minus -q */
 	int log_target; /* -1: from the config */
 	struct config *cfg;
 };
 
 static const struct command *const commands[] = {
-	NULL,
+    NULL,
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: divemap-ingest [OPTIONS] COMMAND [ARGS...]\n"
-		     "\n"
-		     "Turns dive centers' e-mail newsletters into Divemap dive trips.\n"
-		     "\n"
-		     "Options:\n"
-		     "  -c, --config=FILE      configuration file (default %s)\n"
-		     "  -v, --verbose          more log output (repeat for debug)\n"
-		     "  -q, --quiet            less log output\n"
-		     "      --log-target=T     auto, stderr or journal\n"
-		     "  -h, --help             this help\n"
-		     "  -V, --version          the version\n"
-		     "\n"
-		     "Commands:\n",
+	fprintf(out,
+		"Usage: divemap-ingest [OPTIONS] COMMAND [ARGS...]\n"
+		"\n"
+		"Turns dive centers' e-mail newsletters into Divemap dive trips.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config=FILE      configuration file (default %s)\n"
+		"  -v, --verbose          more log output (repeat for debug)\n"
+		"  -q, --quiet            less log output\n"
+		"      --log-target=T     auto, stderr or journal\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          the version\n"
+		"\n"
+		"Commands:\n",
 		CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; commands[i]; i++)
 		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
@@ -106,13 +107,13 @@ static int parse_global_options(int argc, char **argv, struct cli *cli)
 {
 	enum { OPT_LOG_TARGET = 0x100 };
 	static const struct option options[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"log-target", required_argument, NULL, OPT_LOG_TARGET},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{},
+	    {"config", required_argument, NULL, 'c'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"log-target", required_argument, NULL, OPT_LOG_TARGET},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {},
 	};
 	int c;
 
@@ -131,7 +132,8 @@ static int parse_global_options(int argc, char **argv, struct cli *cli)
 		case OPT_LOG_TARGET:
 			cli->log_target = log_target_from_string(optarg);
 			if (cli->log_target < 0) {
-				log_error("--log-target: '%s' is not auto, stderr or journal", optarg);
+				log_error("--log-target: '%s' is not auto, stderr or journal",
+					  optarg);
 				return EX_USAGE;
 			}
 			break;

@@ -73,8 +73,9 @@ static void check_session(struct db *db)
 {
 	struct db_rows *rows = NULL;
 
-	assert_int_equal(db_query(db, "SELECT @@session.sql_mode, @@session.time_zone, "
-				      "@@character_set_connection",
+	assert_int_equal(db_query(db,
+				  "SELECT @@session.sql_mode, @@session.time_zone, "
+				  "@@character_set_connection",
 				  NULL, 0, &rows),
 			 0);
 	assert_int_equal(rows->n_rows, 1);
@@ -118,9 +119,8 @@ static void test_db_connect_unix_socket(void **state)
 	struct config cfg;
 	struct db *db = NULL;
 
-	snprintf(url, sizeof(url), "mysql://%s:%s@localhost/%s?unix_socket=%s",
-		 env("MARIADB_USER"), env("MARIADB_PASSWORD"), env("MARIADB_DATABASE"),
-		 env("MARIADB_SOCKET"));
+	snprintf(url, sizeof(url), "mysql://%s:%s@localhost/%s?unix_socket=%s", env("MARIADB_USER"),
+		 env("MARIADB_PASSWORD"), env("MARIADB_DATABASE"), env("MARIADB_SOCKET"));
 	cfg = test_config(url);
 	assert_int_equal(db_open(&cfg, &db), 0);
 	check_session(db);
@@ -204,8 +204,8 @@ static void test_db_prepared_round_trip(void **state)
 				 4, NULL, &id),
 			 0);
 	assert_int_equal(id, 1);
-	assert_int_equal(db_exec(db, "INSERT INTO t (s) VALUES (?)", (struct db_value[]){DB_TEXT(bigp)},
-				 1, NULL, NULL),
+	assert_int_equal(db_exec(db, "INSERT INTO t (s) VALUES (?)",
+				 (struct db_value[]){DB_TEXT(bigp)}, 1, NULL, NULL),
 			 0);
 	assert_int_equal(db_query(db, "SELECT s, b, n, d FROM t ORDER BY id", NULL, 0, &rows), 0);
 	assert_int_equal(rows->n_rows, 2);
@@ -217,9 +217,10 @@ static void test_db_prepared_round_trip(void **state)
 	assert_string_equal(db_cell(rows, 1, 0), big);
 	db_rows_free(rows);
 	/* strict mode: a bad ENUM value fails instead of becoming '' */
-	assert_int_equal(db_exec_raw(db, "CREATE TABLE e (id INT PRIMARY KEY, s ENUM('a','b'))"), 0);
-	assert_int_equal(db_exec(db, "INSERT INTO e VALUES (1, ?)", (struct db_value[]){DB_TEXT("c")},
-				 1, NULL, NULL),
+	assert_int_equal(db_exec_raw(db, "CREATE TABLE e (id INT PRIMARY KEY, s ENUM('a','b'))"),
+			 0);
+	assert_int_equal(db_exec(db, "INSERT INTO e VALUES (1, ?)",
+				 (struct db_value[]){DB_TEXT("c")}, 1, NULL, NULL),
 			 -EIO);
 	assert_non_null(strstr(db_error(db), "Data truncated"));
 	db_free(db);
@@ -228,13 +229,13 @@ static void test_db_prepared_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_db_connect_unix_socket),
-		cmocka_unit_test(test_db_connect_tcp_ipv4),
-		cmocka_unit_test(test_db_connect_tcp_ipv6),
-		cmocka_unit_test(test_db_retries_then_gives_up),
-		cmocka_unit_test(test_db_bad_password_is_clear_and_not_retried),
-		cmocka_unit_test(test_db_password_from_credential),
-		cmocka_unit_test(test_db_prepared_round_trip),
+	    cmocka_unit_test(test_db_connect_unix_socket),
+	    cmocka_unit_test(test_db_connect_tcp_ipv4),
+	    cmocka_unit_test(test_db_connect_tcp_ipv6),
+	    cmocka_unit_test(test_db_retries_then_gives_up),
+	    cmocka_unit_test(test_db_bad_password_is_clear_and_not_retried),
+	    cmocka_unit_test(test_db_password_from_credential),
+	    cmocka_unit_test(test_db_prepared_round_trip),
 	};
 	log_set_target(LOG_TARGET_STDERR);
 	return cmocka_run_group_tests(tests, NULL, NULL);

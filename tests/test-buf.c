@@ -54,9 +54,9 @@ static void test_buf_take_of_empty_is_empty_string(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_append_and_take),
-		cmocka_unit_test(test_buf_maximum_is_kept),
-		cmocka_unit_test(test_buf_take_of_empty_is_empty_string),
+	    cmocka_unit_test(test_buf_append_and_take),
+	    cmocka_unit_test(test_buf_maximum_is_kept),
+	    cmocka_unit_test(test_buf_take_of_empty_is_empty_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

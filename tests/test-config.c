@@ -107,17 +107,18 @@ struct bad {
 };
 
 static const struct bad bads[] = {
-	{"[database]\nurl = x\nbogus = 1\n", 3, "[database] bogus: unknown key"},
-	{"[database]\nconnect_attempts = many\n", 2, "[database] connect_attempts: 'many' is not a valid number"},
-	{"[database]\nconnect_attempts = 0\n", 2, "out of range (1-1000)"},
-	{"[log]\nlevel = loud\n", 2, "[log] level: 'loud' is not one of"},
-	{"\n[nonsense]\nx = 1\n", 3, "[nonsense]: unknown section"},
-	{"[database]\nthis line is wrong\n", 2, "syntax error"},
-	{"url = x\n", 1, "key outside of any section"},
-	{"[imap a]\nhost = h\nafter = delete\n", 3, "[imap a] after: 'delete' is not one of"},
-	{"[parser]\nmatch_threshold = 1.5\n", 2, "not a number from 0 to 1"},
-	{"[parser]\nmax_message_size = 25X\n", 2, "not a valid size"},
-	{"[database]\nlock_timeout = 1500ms\n", 2, "not a whole number of seconds"},
+    {"[database]\nurl = x\nbogus = 1\n", 3, "[database] bogus: unknown key"},
+    {"[database]\nconnect_attempts = many\n", 2,
+     "[database] connect_attempts: 'many' is not a valid number"},
+    {"[database]\nconnect_attempts = 0\n", 2, "out of range (1-1000)"},
+    {"[log]\nlevel = loud\n", 2, "[log] level: 'loud' is not one of"},
+    {"\n[nonsense]\nx = 1\n", 3, "[nonsense]: unknown section"},
+    {"[database]\nthis line is wrong\n", 2, "syntax error"},
+    {"url = x\n", 1, "key outside of any section"},
+    {"[imap a]\nhost = h\nafter = delete\n", 3, "[imap a] after: 'delete' is not one of"},
+    {"[parser]\nmatch_threshold = 1.5\n", 2, "not a number from 0 to 1"},
+    {"[parser]\nmax_message_size = 25X\n", 2, "not a valid size"},
+    {"[database]\nlock_timeout = 1500ms\n", 2, "not a whole number of seconds"},
 };
 
 static void test_config_errors_name_file_line_and_key(void **state)
@@ -132,7 +133,8 @@ static void test_config_errors_name_file_line_and_key(void **state)
 		assert_non_null(why);
 		snprintf(want, sizeof(want), "%s:%d: ", path, bads[i].line);
 		if (strncmp(why, want, strlen(want)) != 0 || !strstr(why, bads[i].reason))
-			fail_msg("case %zu: got '%s', want '%s...%s'", i, why, want, bads[i].reason);
+			fail_msg("case %zu: got '%s', want '%s...%s'", i, why, want,
+				 bads[i].reason);
 		free(why);
 	}
 }
@@ -161,11 +163,11 @@ static void test_config_missing_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_full_file),
-		cmocka_unit_test(test_config_environment_overrides_url),
-		cmocka_unit_test(test_config_errors_name_file_line_and_key),
-		cmocka_unit_test(test_config_source_needs_its_keys),
-		cmocka_unit_test(test_config_missing_file),
+	    cmocka_unit_test(test_config_full_file),
+	    cmocka_unit_test(test_config_environment_overrides_url),
+	    cmocka_unit_test(test_config_errors_name_file_line_and_key),
+	    cmocka_unit_test(test_config_source_needs_its_keys),
+	    cmocka_unit_test(test_config_missing_file),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
