@@ -1,1 +1,6 @@
 # parsers/: the pure pipeline (no database, no clock, no logging).
+libdivemap_a_SOURCES += \
+	parsers/message.h \
+	parsers/charset.c parsers/charset.h \
+	parsers/html-text.c parsers/html-text.h \
+	parsers/mime-decode.c parsers/mime-decode.h
