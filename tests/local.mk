@@ -19,3 +19,4 @@ tests_test_config_SOURCES = tests/test-config.c
 tests_test_config_LDADD = $(TEST_LIBS)
 tests_itest_db_connect_SOURCES = tests/itest-db-connect.c
 tests_itest_db_connect_LDADD = $(TEST_LIBS)
+EXTRA_DIST += tests/corpus
