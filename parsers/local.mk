@@ -4,3 +4,7 @@ libdivemap_a_SOURCES += \
 	parsers/charset.c parsers/charset.h \
 	parsers/html-text.c parsers/html-text.h \
 	parsers/mime-decode.c parsers/mime-decode.h
+libdivemap_a_SOURCES += \
+	parsers/normalize.c parsers/normalize.h \
+	parsers/translit.c parsers/translit.h \
+	parsers/alias-index.c parsers/alias-index.h

@@ -1,0 +1,769 @@
+/* alias-index.c: the name/alias index of alias-index.h.
+ *
+ * Entries (id, text) point at distinct keys; a key lists its entries. Keys
+ * are found by hash (exact and normalised lookups) and by trigram postings
+ * (fuzzy): the rarest lists of the query's trigrams name the keys worth
+ * scoring (a key sharing fewer than TRIGRAM_SHARE of them cannot score the
+ * threshold), and only the FUZZY_VERIFY_MAX keys sharing most are scored. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alias-index.h"
+#include "normalize.h"
+
+#define NONE             UINT32_MAX
+#define TRIGRAMS_MAX     128
+#define FUZZY_VERIFY_MAX 48
+#define TRIGRAM_SHARE    0.4
+
+struct entry {
+	uint32_t id;
+	uint32_t text; /* pool offset */
+	uint32_t key;
+	uint32_t next; /* next entry of the same key */
+	bool is_alias;
+};
+
+struct key {
+	uint32_t str; /* pool offset */
+	uint32_t first;
+};
+
+struct postings {
+	uint32_t tri; /* 0: empty slot */
+	uint32_t n, cap;
+	uint32_t *v;
+};
+
+struct alias_index {
+	double threshold, margin;
+	struct normalize_terms *terms;
+	char *pool;
+	size_t pool_len, pool_cap;
+	struct entry *entries;
+	size_t n_entries, entries_cap;
+	struct key *keys;
+	size_t n_keys, keys_cap;
+	uint32_t *key_slots; /* key index + 1; 0: empty */
+	size_t key_slots_cap;
+	struct postings *tri;
+	size_t tri_cap, n_tri;
+	uint8_t *counts; /* scratch, one per key */
+	uint32_t *touched;
+};
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	n = realloc(*p, c * size);
+	if (!n)
+		return -ENOMEM;
+	*p = n;
+	*cap = c;
+	return 0;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t hash_u32(uint32_t v)
+{
+	uint64_t h = v * 0x9E3779B97F4A7C15ULL;
+
+	return h ^ (h >> 29);
+}
+
+static int pool_add(struct alias_index *idx, const char *s, size_t len, uint32_t *ret)
+{
+	int r;
+
+	if (idx->pool_len + len + 1 > UINT32_MAX)
+		return -E2BIG;
+	r = grow((void **)&idx->pool, &idx->pool_cap, idx->pool_len + len + 1, 1);
+	if (r < 0)
+		return r;
+	memcpy(idx->pool + idx->pool_len, s, len);
+	idx->pool[idx->pool_len + len] = '\0';
+	*ret = (uint32_t)idx->pool_len;
+	idx->pool_len += len + 1;
+	return 0;
+}
+
+static uint32_t key_find(const struct alias_index *idx, const char *key)
+{
+	size_t mask = idx->key_slots_cap - 1;
+
+	if (!idx->key_slots_cap)
+		return NONE;
+	for (size_t i = hash_str(key) & mask;; i = (i + 1) & mask) {
+		uint32_t v = idx->key_slots[i];
+
+		if (v == 0)
+			return NONE;
+		if (strcmp(idx->pool + idx->keys[v - 1].str, key) == 0)
+			return v - 1;
+	}
+}
+
+static void key_slot_put(uint32_t *slots, size_t cap, const char *key, uint32_t k)
+{
+	size_t i = hash_str(key) & (cap - 1);
+
+	while (slots[i])
+		i = (i + 1) & (cap - 1);
+	slots[i] = k + 1;
+}
+
+static int key_slots_grow(struct alias_index *idx)
+{
+	size_t cap = idx->key_slots_cap ? idx->key_slots_cap * 2 : 64;
+	uint32_t *slots;
+
+	if ((idx->n_keys + 1) * 2 <= idx->key_slots_cap)
+		return 0;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t k = 0; k < idx->n_keys; k++)
+		key_slot_put(slots, cap, idx->pool + idx->keys[k].str, (uint32_t)k);
+	free(idx->key_slots);
+	idx->key_slots = slots;
+	idx->key_slots_cap = cap;
+	return 0;
+}
+
+static struct postings *tri_find(const struct alias_index *idx, uint32_t tri)
+{
+	size_t mask = idx->tri_cap - 1;
+
+	if (!idx->tri_cap)
+		return NULL;
+	for (size_t i = hash_u32(tri) & mask;; i = (i + 1) & mask) {
+		if (idx->tri[i].tri == tri)
+			return &idx->tri[i];
+		if (idx->tri[i].tri == 0)
+			return NULL;
+	}
+}
+
+static int tri_grow(struct alias_index *idx)
+{
+	size_t cap = idx->tri_cap ? idx->tri_cap * 2 : 1024;
+	struct postings *t;
+
+	if ((idx->n_tri + 1) * 2 <= idx->tri_cap)
+		return 0;
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i < idx->tri_cap; i++) {
+		size_t j;
+
+		if (!idx->tri[i].tri)
+			continue;
+		for (j = hash_u32(idx->tri[i].tri) & (cap - 1); t[j].tri; j = (j + 1) & (cap - 1))
+			;
+		t[j] = idx->tri[i];
+	}
+	free(idx->tri);
+	idx->tri = t;
+	idx->tri_cap = cap;
+	return 0;
+}
+
+static int tri_add(struct alias_index *idx, uint32_t tri, uint32_t k)
+{
+	struct postings *p = tri_find(idx, tri);
+	int r;
+
+	if (!p) {
+		r = tri_grow(idx);
+		if (r < 0)
+			return r;
+		size_t j = hash_u32(tri) & (idx->tri_cap - 1);
+
+		while (idx->tri[j].tri)
+			j = (j + 1) & (idx->tri_cap - 1);
+		p = &idx->tri[j];
+		p->tri = tri;
+		idx->n_tri++;
+	}
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 4;
+		uint32_t *v = realloc(p->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = k;
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The distinct trigrams of key's words, each padded with '$'. */
+static size_t key_trigrams(const char *key, uint32_t *out)
+{
+	size_t n = 0, m = 0;
+
+	for (const char *w = key; *w && n < TRIGRAMS_MAX;) {
+		size_t len = strcspn(w, " ");
+		uint8_t pad[len + 2];
+
+		pad[0] = '$';
+		memcpy(pad + 1, w, len);
+		pad[len + 1] = '$';
+		for (size_t i = 0; i + 3 <= len + 2 && n < TRIGRAMS_MAX; i++)
+			out[n++] = (uint32_t)pad[i] << 16 | (uint32_t)pad[i + 1] << 8 | pad[i + 2];
+		w += len;
+		w += *w == ' ';
+	}
+	qsort(out, n, sizeof(*out), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || out[m - 1] != out[i])
+			out[m++] = out[i];
+	return m;
+}
+
+static int scratch_grow(struct alias_index *idx)
+{
+	uint8_t *c = realloc(idx->counts, idx->keys_cap);
+	uint32_t *t;
+
+	if (!c)
+		return -ENOMEM;
+	idx->counts = c;
+	memset(c + idx->n_keys, 0, idx->keys_cap - idx->n_keys);
+	t = realloc(idx->touched, idx->keys_cap * sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	idx->touched = t;
+	return 0;
+}
+
+/* The key is in place before its postings: a failure leaves it less
+ * findable, never inconsistent. */
+static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
+{
+	uint32_t tris[TRIGRAMS_MAX], k = (uint32_t)idx->n_keys, str;
+	size_t n;
+	int r;
+
+	if ((r = key_slots_grow(idx)) < 0 ||
+	    (r = grow((void **)&idx->keys, &idx->keys_cap, k + 1, sizeof(*idx->keys))) < 0 ||
+	    (r = scratch_grow(idx)) < 0 || (r = pool_add(idx, key, strlen(key), &str)) < 0)
+		return r;
+	idx->keys[k] = (struct key){.str = str, .first = NONE};
+	idx->n_keys++;
+	key_slot_put(idx->key_slots, idx->key_slots_cap, key, k);
+	*ret = k;
+	n = key_trigrams(key, tris);
+	for (size_t i = 0; i < n; i++)
+		if ((r = tri_add(idx, tris[i], k)) < 0)
+			return r;
+	return 0;
+}
+
+/* Scoring ---------------------------------------------------------------- */
+
+#define SCORE_EXACT      1.0
+#define SCORE_NORMALIZED 0.98
+#define SCORE_FUZZY_MAX  0.9
+#define WORD_SIM_MIN     0.75 /* a word matches another at this similarity */
+#define DL_MAX           64   /* longer keys are compared on their first bytes */
+
+/* Optimal-string-alignment (restricted Damerau-Levenshtein) distance. */
+static unsigned dl_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned rows[3][DL_MAX + 1], *pp = rows[0], *p = rows[1], *c = rows[2];
+
+	la = la > DL_MAX ? DL_MAX : la;
+	lb = lb > DL_MAX ? DL_MAX : lb;
+	for (size_t j = 0; j <= lb; j++)
+		p[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		c[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned cost = a[i - 1] != b[j - 1], v = p[j - 1] + cost;
+
+			if (p[j] + 1 < v)
+				v = p[j] + 1;
+			if (c[j - 1] + 1 < v)
+				v = c[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			c[j] = v;
+		}
+		unsigned *t = pp;
+		pp = p;
+		p = c;
+		c = t;
+	}
+	return p[lb];
+}
+
+static double similarity(const char *a, size_t la, const char *b, size_t lb)
+{
+	size_t m = la > lb ? la : lb;
+
+	if (m == 0)
+		return 1.0;
+	if (m > DL_MAX)
+		m = DL_MAX;
+	return 1.0 - (double)dl_distance(a, la, b, lb) / (double)m;
+}
+
+struct words {
+	const char *w[NORMALIZE_TOKENS_MAX];
+	size_t len[NORMALIZE_TOKENS_MAX];
+	bool digit[NORMALIZE_TOKENS_MAX];
+	size_t n, total;
+};
+
+static void words_split(const char *key, struct words *ws)
+{
+	ws->n = ws->total = 0;
+	for (const char *p = key; *p && ws->n < NORMALIZE_TOKENS_MAX;) {
+		size_t len = strcspn(p, " ");
+
+		ws->w[ws->n] = p;
+		ws->len[ws->n] = len;
+		ws->digit[ws->n] = strpbrk(p, "0123456789") && strpbrk(p, "0123456789") < p + len;
+		ws->total += len;
+		ws->n++;
+		p += len;
+		p += *p == ' ';
+	}
+}
+
+static double word_sim(const struct words *a, size_t i, const struct words *b, size_t j)
+{
+	double s;
+
+	if (a->len[i] == b->len[j] && memcmp(a->w[i], b->w[j], a->len[i]) == 0)
+		return 1.0;
+	if (a->digit[i] || b->digit[j]) /* 111 is no typo of 112 */
+		return 0.0;
+	s = similarity(a->w[i], a->len[i], b->w[j], b->len[j]);
+	return s >= WORD_SIM_MIN ? s : 0.0;
+}
+
+/* Word by word: the query's words found in the key weigh most. */
+static double words_score(const struct words *q, const struct words *c, bool *ret_prefix)
+{
+	double best_q[NORMALIZE_TOKENS_MAX] = {0}, best_c[NORMALIZE_TOKENS_MAX] = {0};
+	double cov_q = 0, cov_c = 0;
+	bool prefix = q->n < c->n;
+
+	for (size_t i = 0; i < q->n; i++)
+		for (size_t j = 0; j < c->n; j++) {
+			double s = word_sim(q, i, c, j);
+
+			if (s > best_q[i])
+				best_q[i] = s;
+			if (s > best_c[j])
+				best_c[j] = s;
+		}
+	for (size_t i = 0; i < q->n; i++) {
+		cov_q += best_q[i] * (double)q->len[i];
+		prefix =
+		    prefix && q->len[i] == c->len[i] && memcmp(q->w[i], c->w[i], q->len[i]) == 0;
+	}
+	for (size_t j = 0; j < c->n; j++)
+		cov_c += best_c[j] * (double)c->len[j];
+	cov_q = q->total ? cov_q / (double)q->total : 0;
+	cov_c = c->total ? cov_c / (double)c->total : 0;
+	*ret_prefix = prefix;
+	return cov_q * (0.75 + 0.25 * cov_c);
+}
+
+/* The score of key c for the query; equal keys are scored by the caller. */
+static double score_key(const char *q, const struct words *qw, const char *c,
+			enum alias_method *ret_method)
+{
+	struct words cw;
+	double whole, w;
+	bool prefix;
+
+	words_split(c, &cw);
+	whole = similarity(q, strlen(q), c, strlen(c));
+	w = words_score(qw, &cw, &prefix);
+	*ret_method = prefix ? ALIAS_METHOD_PREFIX : ALIAS_METHOD_FUZZY;
+	return SCORE_FUZZY_MAX * (whole > w ? whole : w);
+}
+
+/* Lookup ----------------------------------------------------------------- */
+
+#define HITS_MAX  64  /* keys kept per lookup */
+#define CANDS_MAX 256 /* entries of those keys */
+
+struct hit {
+	uint32_t key;
+	enum alias_method method;
+	double score;
+};
+
+struct hits {
+	struct hit v[HITS_MAX];
+	size_t n;
+};
+
+struct query {
+	char *key;
+	struct words words;
+	const char *raw; /* the query, trimmed */
+	size_t raw_len;
+};
+
+static void hits_push(struct hits *h, uint32_t key, double score, enum alias_method method)
+{
+	size_t min = 0;
+
+	if (score <= 0)
+		return;
+	if (h->n < HITS_MAX) {
+		h->v[h->n++] = (struct hit){key, method, score};
+		return;
+	}
+	for (size_t i = 1; i < h->n; i++)
+		if (h->v[i].score < h->v[min].score)
+			min = i;
+	if (score > h->v[min].score)
+		h->v[min] = (struct hit){key, method, score};
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int query_init(const struct alias_index *idx, const char *text, struct query *q)
+{
+	int r = normalize_key(text, idx->terms, &q->key);
+
+	if (r < 0)
+		return r;
+	words_split(q->key, &q->words);
+	while (is_space(*text))
+		text++;
+	q->raw = text;
+	q->raw_len = strlen(text);
+	while (q->raw_len > 0 && is_space(text[q->raw_len - 1]))
+		q->raw_len--;
+	return 0;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct alias_candidate *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	if (x->method != y->method)
+		return x->method < y->method ? -1 : 1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->is_alias - (int)y->is_alias;
+}
+
+static void cand_from_entry(const struct alias_index *idx, const struct query *q,
+			    const struct hit *h, const struct entry *e, struct alias_candidate *c)
+{
+	const char *text = idx->pool + e->text;
+
+	*c = (struct alias_candidate){.id = e->id,
+				      .text = text,
+				      .is_alias = e->is_alias,
+				      .method = h->method,
+				      .score = h->score};
+	if (h->method == ALIAS_METHOD_NORMALIZED && strlen(text) == q->raw_len &&
+	    memcmp(text, q->raw, q->raw_len) == 0) {
+		c->method = e->is_alias ? ALIAS_METHOD_EXACT_ALIAS : ALIAS_METHOD_EXACT_NAME;
+		c->score = SCORE_EXACT;
+	}
+}
+
+/* Entries of the hits, best first, one per id. */
+static size_t hits_expand(const struct alias_index *idx, const struct query *q,
+			  const struct hits *h, struct alias_candidate *ret, size_t max)
+{
+	struct alias_candidate c[CANDS_MAX];
+	size_t n = 0, out = 0;
+
+	for (size_t i = 0; i < h->n; i++)
+		for (uint32_t e = idx->keys[h->v[i].key].first; e != NONE && n < CANDS_MAX;
+		     e = idx->entries[e].next)
+			cand_from_entry(idx, q, &h->v[i], &idx->entries[e], &c[n++]);
+	qsort(c, n, sizeof(*c), cand_cmp);
+	for (size_t i = 0; i < n && out < max; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < out && !seen; j++)
+			seen = ret[j].id == c[i].id;
+		if (!seen)
+			ret[out++] = c[i];
+	}
+	return out;
+}
+
+static int postings_cmp(const void *a, const void *b)
+{
+	const struct postings *x = *(const struct postings *const *)a;
+	const struct postings *y = *(const struct postings *const *)b;
+	uint32_t nx = x ? x->n : 0, ny = y ? y->n : 0;
+
+	return nx < ny ? -1 : nx > ny;
+}
+
+/* Counts, for each key in the rarest lists, how many of those it is in;
+ * returns how many keys were touched. */
+static size_t count_trigrams(struct alias_index *idx, const char *key)
+{
+	const struct postings *lists[TRIGRAMS_MAX];
+	uint32_t tris[TRIGRAMS_MAX];
+	size_t m = key_trigrams(key, tris), need, touched = 0;
+
+	for (size_t i = 0; i < m; i++)
+		lists[i] = tri_find(idx, tris[i]);
+	qsort(lists, m, sizeof(*lists), postings_cmp);
+	need = (size_t)((double)m * TRIGRAM_SHARE + 0.999);
+	need = need ? need : 1;
+	for (size_t i = 0; i + need <= m; i++)
+		for (uint32_t j = 0; lists[i] && j < lists[i]->n; j++) {
+			uint32_t k = lists[i]->v[j];
+
+			if (idx->counts[k] == 0)
+				idx->touched[touched++] = k;
+			if (idx->counts[k] < UINT8_MAX)
+				idx->counts[k]++;
+		}
+	return touched;
+}
+
+/* Scores the FUZZY_VERIFY_MAX keys that share most trigrams with the query. */
+static void fuzzy_hits(struct alias_index *idx, const struct query *q, uint32_t skip,
+		       struct hits *h)
+{
+	size_t touched = count_trigrams(idx, q->key), hist[UINT8_MAX + 1] = {0}, sum = 0;
+	unsigned cut = UINT8_MAX;
+	size_t room;
+
+	for (size_t i = 0; i < touched; i++)
+		hist[idx->counts[idx->touched[i]]]++;
+	while (cut > 1 && sum + hist[cut] <= FUZZY_VERIFY_MAX)
+		sum += hist[cut--];
+	room = FUZZY_VERIFY_MAX - sum; /* keys with exactly cut shared trigrams */
+	for (size_t i = 0; i < touched; i++) {
+		uint32_t k = idx->touched[i];
+		unsigned c = idx->counts[k];
+		enum alias_method m;
+		double score;
+
+		idx->counts[k] = 0;
+		if (k == skip || c < cut || (c == cut && room == 0))
+			continue;
+		if (c == cut)
+			room--;
+		score = score_key(q->key, &q->words, idx->pool + idx->keys[k].str, &m);
+		hits_push(h, k, score, m);
+	}
+}
+
+static int lookup(struct alias_index *idx, const char *text, bool scan, struct alias_candidate *ret,
+		  size_t max, size_t *ret_n)
+{
+	struct query q = {0};
+	struct hits h = {.n = 0};
+	uint32_t exact;
+	int r;
+
+	r = query_init(idx, text, &q);
+	if (r < 0)
+		return r;
+	if (q.key[0] == '\0') {
+		free(q.key);
+		*ret_n = 0;
+		return 0;
+	}
+	exact = key_find(idx, q.key);
+	if (exact != NONE)
+		hits_push(&h, exact, SCORE_NORMALIZED, ALIAS_METHOD_NORMALIZED);
+	if (!scan)
+		fuzzy_hits(idx, &q, exact, &h);
+	else
+		for (uint32_t k = 0; k < idx->n_keys; k++) {
+			enum alias_method m;
+			double score;
+
+			if (k == exact)
+				continue;
+			score = score_key(q.key, &q.words, idx->pool + idx->keys[k].str, &m);
+			hits_push(&h, k, score, m);
+		}
+	*ret_n = hits_expand(idx, &q, &h, ret, max);
+	free(q.key);
+	return 0;
+}
+
+int alias_index_lookup(struct alias_index *idx, const char *query, struct alias_candidate *ret,
+		       size_t max, size_t *ret_n)
+{
+	return lookup(idx, query, /* scan= */ false, ret, max, ret_n);
+}
+
+int alias_index_lookup_scan(struct alias_index *idx, const char *query, struct alias_candidate *ret,
+			    size_t max, size_t *ret_n)
+{
+	return lookup(idx, query, /* scan= */ true, ret, max, ret_n);
+}
+
+int alias_index_resolve(struct alias_index *idx, const char *query, struct alias_match *ret)
+{
+	struct alias_candidate c[8];
+	size_t n;
+	int r;
+
+	r = alias_index_lookup(idx, query, c, ELEMENTSOF(c), &n);
+	if (r < 0)
+		return r;
+	*ret = (struct alias_match){.best = {.score = 0}};
+	if (n == 0)
+		return -ENOENT;
+	ret->best = c[0];
+	if (n > 1)
+		ret->runner_up = c[1]; /* one candidate per id */
+	if (ret->best.score < idx->threshold)
+		return -ENOENT;
+	if (n > 1 && ret->best.score - ret->runner_up.score < idx->margin)
+		return -ENOTUNIQ;
+	return 0;
+}
+
+/* Building --------------------------------------------------------------- */
+
+int alias_index_new(const struct alias_index_settings *settings, struct alias_index **ret)
+{
+	_cleanup_(alias_index_freep) struct alias_index *idx = NULL;
+	struct alias_index_settings s = settings ? *settings : (struct alias_index_settings){0};
+	int r;
+
+	idx = calloc(1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	idx->threshold = s.threshold > 0 ? s.threshold : ALIAS_INDEX_THRESHOLD;
+	idx->margin = s.margin > 0 ? s.margin : ALIAS_INDEX_MARGIN;
+	r = normalize_terms_new(s.terms, &idx->terms);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(idx);
+	return 0;
+}
+
+struct alias_index *alias_index_free(struct alias_index *idx)
+{
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < idx->tri_cap; i++)
+		free(idx->tri[i].v);
+	free(idx->tri);
+	free(idx->key_slots);
+	free(idx->keys);
+	free(idx->entries);
+	free(idx->pool);
+	free(idx->counts);
+	free(idx->touched);
+	normalize_terms_free(idx->terms);
+	free(idx);
+	return NULL;
+}
+
+/* Whether the key already holds this (id, text). */
+static bool entry_known(const struct alias_index *idx, uint32_t k, uint32_t id, const char *text,
+			size_t len)
+{
+	for (uint32_t e = idx->keys[k].first; e != NONE; e = idx->entries[e].next) {
+		const char *t = idx->pool + idx->entries[e].text;
+
+		if (idx->entries[e].id == id && strlen(t) == len && memcmp(t, text, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+int alias_index_add(struct alias_index *idx, uint32_t id, const char *text, bool is_alias)
+{
+	struct query q = {0};
+	uint32_t k, str, e = (uint32_t)idx->n_entries;
+	int r;
+
+	r = query_init(idx, text, &q);
+	if (r < 0)
+		return r;
+	if (q.key[0] == '\0') {
+		free(q.key);
+		return -EINVAL;
+	}
+	k = key_find(idx, q.key);
+	if (k == NONE)
+		r = key_add(idx, q.key, &k);
+	free(q.key);
+	if (r < 0)
+		return r;
+	if (entry_known(idx, k, id, q.raw, q.raw_len))
+		return 0;
+	if ((r = grow((void **)&idx->entries, &idx->entries_cap, e + 1, sizeof(*idx->entries))) <
+		0 ||
+	    (r = pool_add(idx, q.raw, q.raw_len, &str)) < 0)
+		return r;
+	idx->entries[e] =
+	    (struct entry){.id = id, .text = str, .key = k, .next = NONE, .is_alias = is_alias};
+	/* append, so a key lists its entries in the order they came */
+	if (idx->keys[k].first == NONE)
+		idx->keys[k].first = e;
+	else {
+		uint32_t last = idx->keys[k].first;
+
+		while (idx->entries[last].next != NONE)
+			last = idx->entries[last].next;
+		idx->entries[last].next = e;
+	}
+	idx->n_entries++;
+	return 0;
+}
+
+size_t alias_index_size(const struct alias_index *idx)
+{
+	return idx->n_entries;
+}
+
+const char *alias_method_to_string(enum alias_method m)
+{
+	static const char *const names[] = {
+	    [ALIAS_METHOD_EXACT_NAME] = "exact-name", [ALIAS_METHOD_EXACT_ALIAS] = "exact-alias",
+	    [ALIAS_METHOD_NORMALIZED] = "normalized", [ALIAS_METHOD_PREFIX] = "prefix",
+	    [ALIAS_METHOD_FUZZY] = "fuzzy",
+	};
+
+	return (size_t)m < ELEMENTSOF(names) ? names[m] : "unknown";
+}
