@@ -9,3 +9,5 @@ libdivemap_a_SOURCES += \
 	src/config.c src/config.h \
 	src/db.c src/db.h \
 	src/dburl.c src/dburl.h
+libdivemap_a_SOURCES += \
+	src/sql-split.c src/sql-split.h

@@ -20,3 +20,14 @@ tests_test_config_LDADD = $(TEST_LIBS)
 tests_itest_db_connect_SOURCES = tests/itest-db-connect.c
 tests_itest_db_connect_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/corpus
+
+check_PROGRAMS += tests/test-sql-split
+TESTS += tests/test-sql-split
+tests_test_sql_split_SOURCES = tests/test-sql-split.c
+tests_test_sql_split_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/test-normalize tests/test-alias-index
+TESTS += tests/test-normalize tests/test-alias-index
+tests_test_normalize_SOURCES = tests/test-normalize.c tests/fixtures/site-terms.h
+tests_test_normalize_LDADD = $(TEST_LIBS)
+tests_test_alias_index_SOURCES = tests/test-alias-index.c tests/fixtures/site-terms.h
+tests_test_alias_index_LDADD = $(TEST_LIBS)
