@@ -31,3 +31,10 @@ tests_test_normalize_SOURCES = tests/test-normalize.c tests/fixtures/site-terms.
 tests_test_normalize_LDADD = $(TEST_LIBS)
 tests_test_alias_index_SOURCES = tests/test-alias-index.c tests/fixtures/site-terms.h
 tests_test_alias_index_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/test-mime-decode tests/test-html-text
+TESTS += tests/test-mime-decode tests/test-html-text
+tests_test_mime_decode_SOURCES = tests/test-mime-decode.c
+tests_test_mime_decode_LDADD = $(TEST_LIBS)
+tests_test_html_text_SOURCES = tests/test-html-text.c
+tests_test_html_text_LDADD = $(TEST_LIBS)
