@@ -8,3 +8,7 @@ libdivemap_a_SOURCES += \
 	parsers/normalize.c parsers/normalize.h \
 	parsers/translit.c parsers/translit.h \
 	parsers/alias-index.c parsers/alias-index.h
+libdivemap_a_SOURCES += \
+	parsers/rules.c parsers/rules.h parsers/rules-private.h \
+	parsers/rules-parse.c parsers/rules-compile.c \
+	parsers/dates.c parsers/dates.h

@@ -1,0 +1,245 @@
+/* rules-compile.c: macro expansion, accent folding and PCRE2 compilation. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "cleanup.h"
+#include "rules-private.h"
+#include "strutil.h"
+
+#define RULES_PATTERN_MAX (1u << 20)
+#define RULES_MAX_NESTING 8
+
+/* Greek vowels, accented or not, upper or lower: each maps to a class that
+ * matches every accent variant (case is left to PCRE2_CASELESS). */
+static const char *const vowel_classes[] = {
+	"αάΑΆ", "εέΕΈ", "ηήΗΉ", "ιίϊΐΙΊΪ", "οόΟΌ", "υύϋΰΥΎΫ", "ωώΩΏ",
+};
+
+static const char *vowel_class(utf8proc_int32_t c)
+{
+	for (size_t i = 0; i < ELEMENTSOF(vowel_classes); i++) {
+		const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)vowel_classes[i];
+		utf8proc_int32_t v;
+		utf8proc_ssize_t n;
+
+		while (*p && (n = utf8proc_iterate(p, -1, &v)) > 0) {
+			if (v == c)
+				return vowel_classes[i];
+			p += n;
+		}
+	}
+	return NULL;
+}
+
+/* Copies pattern p to out with every Greek vowel made accent-insensitive. */
+static int fold_pattern(const char *p, struct buf *out)
+{
+	bool in_class = false, quoted = false;
+	int k = 0;
+
+	while (*p && k >= 0) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)p, -1, &c);
+		const char *cls;
+
+		if (n <= 0)
+			return -EINVAL;
+		if (quoted) {
+			if (startswith(p, "\\E"))
+				quoted = false;
+			k = buf_append(out, p, (size_t)n);
+		} else if (*p == '\\') {
+			if (p[1] == 'Q')
+				quoted = true;
+			utf8proc_int32_t c2;
+			utf8proc_ssize_t n2 = p[1] ? utf8proc_iterate((const utf8proc_uint8_t *)p + 1, -1, &c2) : 0;
+			if (n2 < 0)
+				return -EINVAL;
+			k = buf_append(out, p, (size_t)(1 + n2));
+			n = 1 + n2;
+		} else if ((cls = vowel_class(c))) {
+			if (in_class)
+				k = buf_puts(out, cls);
+			else
+				k = buf_printf(out, "[%s]", cls);
+		} else {
+			if (*p == '[' && !in_class)
+				in_class = true;
+			else if (*p == ']' && in_class)
+				in_class = false;
+			k = buf_append(out, p, (size_t)n);
+		}
+		p += n;
+	}
+	return k;
+}
+
+static int escape_word(const char *w, struct buf *out)
+{
+	int k = 0;
+
+	for (; *w && k >= 0; w++) {
+		if (*w == ' ')
+			k = buf_puts(out, "\\s+");
+		else if (strchr("\\^$.|?*+()[]{}-#", *w))
+			k = buf_printf(out, "\\%c", *w);
+		else
+			k = buf_putc(out, *w);
+	}
+	return k;
+}
+
+static int by_length_desc(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+	return la < lb ? 1 : la > lb ? -1 : 0;
+}
+
+static int expand_vocab(const struct vocab *v, const char *group, struct buf *out)
+{
+	_cleanup_free_ char **sorted = NULL;
+	int k;
+
+	sorted = calloc(v->n + 1, sizeof(char *));
+	if (!sorted)
+		return -ENOMEM;
+	memcpy(sorted, v->words, v->n * sizeof(char *));
+	qsort(sorted, v->n, sizeof(char *), by_length_desc);
+	k = group ? buf_printf(out, "(?<%s>", group) : buf_puts(out, "(?:");
+	for (size_t i = 0; i < v->n && k >= 0; i++) {
+		if (i > 0)
+			k = buf_putc(out, '|');
+		if (k >= 0)
+			k = escape_word(sorted[i], out);
+	}
+	if (v->n == 0 && k >= 0)
+		k = buf_puts(out, "(*FAIL)");
+	return k < 0 ? k : buf_putc(out, ')');
+}
+
+static const struct define *define_find(const struct rules *r, const char *name)
+{
+	for (size_t i = r->n_defines; i > 0; i--)
+		if (streq(r->defines[i - 1].name, name))
+			return &r->defines[i - 1];
+	return NULL;
+}
+
+/* {name} -> vocabulary alternation captured as "name", or (?:define);
+ * {name=group} captures as group; {name-} does not capture. */
+static int expand(const struct rules *r, const char *p, struct buf *out, int depth,
+		  const char **reterr_name)
+{
+	int k = 0;
+
+	if (depth > RULES_MAX_NESTING)
+		return -ELOOP;
+	while (*p && k >= 0) {
+		size_t n = 0;
+		if (*p == '\\' && p[1]) {
+			k = buf_append(out, p, 2);
+			p += 2;
+			continue;
+		}
+		if (*p == '{' && p[1] >= 'a' && p[1] <= 'z')
+			n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz0123456789_=-");
+		if (n == 0 || p[1 + n] != '}') {
+			k = buf_putc(out, *p++);
+			continue;
+		}
+		_cleanup_free_ char *name = strndup(p + 1, n);
+		if (!name)
+			return -ENOMEM;
+		char *eq = strchr(name, '='), *group = name;
+		bool capture = true;
+		if (eq) {
+			*eq = '\0';
+			group = eq + 1;
+		} else if (name[strlen(name) - 1] == '-') {
+			name[strlen(name) - 1] = '\0';
+			capture = false;
+		}
+		const struct vocab *v = rules_vocab_find(r, name);
+		const struct define *d = v ? NULL : define_find(r, name);
+		if (v)
+			k = expand_vocab(v, capture ? group : NULL, out);
+		else if (d) {
+			k = buf_puts(out, "(?:");
+			if (k >= 0)
+				k = expand(r, d->pattern, out, depth + 1, reterr_name);
+			if (k >= 0)
+				k = buf_putc(out, ')');
+		} else {
+			*reterr_name = p;
+			return -ENOENT;
+		}
+		p += n + 2;
+	}
+	return k;
+}
+
+static int fold_vocabs(struct rules *r)
+{
+	for (size_t i = 0; i < r->n_vocabs; i++) {
+		struct vocab *v = &r->vocabs[i];
+		if (v->folded_words)
+			continue;
+		v->folded_words = calloc(v->n + 1, sizeof(char *));
+		if (!v->folded_words)
+			return -ENOMEM;
+		for (size_t j = 0; j < v->n; j++) {
+			v->folded_words[j] = rules_fold(v->words[j], strlen(v->words[j]));
+			if (!v->folded_words[j])
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int compile_one(struct rules *r, struct rule *rule, char **err)
+{
+	_cleanup_buf_ struct buf exp = BUF_INIT(RULES_PATTERN_MAX);
+	_cleanup_buf_ struct buf folded = BUF_INIT(RULES_PATTERN_MAX);
+	const char *bad = NULL;
+	PCRE2_SIZE off;
+	int code, k;
+
+	k = expand(r, rule->source, &exp, 0, &bad);
+	if (k == -ENOENT) {
+		size_t n = strcspn(bad, "}") + 1;
+		_cleanup_free_ char *m = strndup(bad, n);
+		return rules_fail(err, -EINVAL, rule->file, rule->line,
+				  "unknown vocabulary or define", m);
+	}
+	if (k < 0)
+		return rules_fail(err, k, rule->file, rule->line, "cannot expand pattern of",
+				  rule->id);
+	k = fold_pattern(buf_str(&exp), &folded);
+	if (k < 0)
+		return rules_fail(err, k, rule->file, rule->line, "pattern is not UTF-8 in",
+				  rule->id);
+	rule->code = pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
+				   PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES, &code,
+				   &off, NULL);
+	if (!rule->code) {
+		PCRE2_UCHAR msg[256];
+		char where[300];
+		pcre2_get_error_message(code, msg, sizeof(msg));
+		snprintf(where, sizeof(where), "%s (rule %s, expanded offset %zu)",
+			 (const char *)msg, rule->id, (size_t)off);
+		return rules_fail(err, -EINVAL, rule->file, rule->line, "bad pattern:", where);
+	}
+	(void)pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE); /* the interpreter is fine too */
+	return 0;
+}
+
+int rules_compile(struct rules *r, char **err)
+{
+	int k = fold_vocabs(r);
+
+	for (size_t i = 0; i < r->n_rules && k >= 0; i++)
+		k = compile_one(r, &r->rules[i], err);
+	return k;
+}

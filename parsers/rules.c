@@ -1,0 +1,367 @@
+/* rules.c: loading, validating and compiling rule files; see rules.h. */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <dirent.h>
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "rules-private.h"
+#include "strutil.h"
+
+static const char *const kind_names[_RK_MAX] = {
+	[RK_DATE] = "date",
+	[RK_WEEKDAY] = "weekday",
+	[RK_RELDAY] = "relday",
+	[RK_TIME] = "time",
+	[RK_MEET_TIME] = "meet_time",
+	[RK_DIVE_TIME] = "dive_time",
+	[RK_PRICE] = "price",
+	[RK_PRICE_EXTRA] = "price_extra",
+	[RK_DURATION] = "duration",
+	[RK_DIVE_DURATION] = "dive_duration",
+	[RK_GROUP_SIZE] = "group_size",
+	[RK_LEVEL] = "level",
+	[RK_REQUIREMENT] = "requirement",
+	[RK_CANCEL] = "cancel",
+	[RK_MOVE] = "move",
+	[RK_PAST] = "past",
+	[RK_NOTRIP] = "notrip",
+	[RK_IGNORE] = "ignore",
+	[RK_DIVE_COUNT] = "dive_count",
+	[RK_SITE] = "site",
+	[RK_SITE_WEAK] = "site_weak",
+	[RK_SITE_DESCRIPTOR] = "site_descriptor",
+	[RK_SITE_HEADER] = "site_header",
+	[RK_REQ_HEADER] = "req_header",
+};
+
+static const char *const group_names[_RG_MAX] = {
+	[RG_DAY] = "day",       [RG_DAY2] = "day2",       [RG_MONTH] = "month",
+	[RG_YEAR] = "year",     [RG_WEEKDAY] = "weekday", [RG_REL] = "rel",
+	[RG_HOUR] = "hour",     [RG_MIN] = "min",         [RG_PM] = "pm",
+	[RG_AM] = "am",         [RG_QTO] = "qto",         [RG_NOON] = "noon",
+	[RG_AMOUNT] = "amount", [RG_CUR] = "cur",      [RG_N] = "n",             [RG_HOURS] = "hours",
+	[RG_MINUTES] = "minutes", [RG_LEVEL] = "level",   [RG_COUNT] = "count",
+	[RG_SITE] = "site",
+};
+
+const char *rule_kind_name(enum rule_kind k)
+{
+	return k < _RK_MAX ? kind_names[k] : NULL;
+}
+
+static int kind_from_name(const char *s)
+{
+	for (int k = 0; k < _RK_MAX; k++)
+		if (streq(kind_names[k], s))
+			return k;
+	return -EINVAL;
+}
+
+/* "file:line: message" into *reterr_reason; returns r. */
+_printf_(5, 6) static int fail(char **reterr_reason, int r, const char *file, unsigned line,
+			       const char *fmt, ...)
+{
+	_cleanup_buf_ struct buf b = BUF_INIT(BUF_MAX_SMALL);
+	va_list ap;
+
+	if (!reterr_reason)
+		return r;
+	if (buf_printf(&b, "%s:%u: ", file, line) < 0)
+		return r;
+	va_start(ap, fmt);
+	if (buf_vprintf(&b, fmt, ap) < 0) {
+		va_end(ap);
+		return r;
+	}
+	va_end(ap);
+	free(*reterr_reason);
+	*reterr_reason = buf_take(&b, NULL);
+	return r;
+}
+
+char *rules_fold(const char *s, size_t n)
+{
+	utf8proc_uint8_t *out = NULL;
+	utf8proc_ssize_t r;
+
+	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
+			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
+				 UTF8PROC_STRIPMARK);
+	if (r < 0)
+		return strndup(s, n);
+	return (char *)out;
+}
+
+static struct vocab *vocab_find(const struct rules *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_vocabs; i++)
+		if (streq(r->vocabs[i].name, name))
+			return &r->vocabs[i];
+	return NULL;
+}
+
+static struct vocab *vocab_get(struct rules *r, const char *name)
+{
+	struct vocab *v = vocab_find(r, name), *nv;
+
+	if (v)
+		return v;
+	nv = reallocarray(r->vocabs, r->n_vocabs + 1, sizeof(*nv));
+	if (!nv)
+		return NULL;
+	r->vocabs = nv;
+	v = &nv[r->n_vocabs];
+	*v = (struct vocab){.name = strdup(name)};
+	if (!v->name)
+		return NULL;
+	r->n_vocabs++;
+	return v;
+}
+
+static int vocab_add(struct vocab *v, const char *key, const char *word)
+{
+	char **w, **k;
+
+	w = reallocarray(v->words, v->n + 2, sizeof(char *));
+	if (!w)
+		return -ENOMEM;
+	v->words = w;
+	k = reallocarray(v->keys, v->n + 1, sizeof(char *));
+	if (!k)
+		return -ENOMEM;
+	v->keys = k;
+	w[v->n] = strdup(word);
+	k[v->n] = strdup(key ? key : "");
+	if (!w[v->n] || !k[v->n]) {
+		free(w[v->n]);
+		free(k[v->n]);
+		w[v->n] = NULL;
+		return -ENOMEM;
+	}
+	w[++v->n] = NULL;
+	return 0;
+}
+
+const char *const *rules_vocab(const struct rules *r, const char *name)
+{
+	struct vocab *v = vocab_find(r, name);
+	static const char *const empty[] = {NULL};
+
+	if (!v)
+		return NULL;
+	return v->words ? (const char *const *)v->words : empty;
+}
+
+int rules_vocab_lookup(const struct rules *r, const char *name, const char *s, size_t n,
+		       const char **ret_key)
+{
+	struct vocab *v = vocab_find(r, name);
+	_cleanup_free_ char *f = NULL;
+
+	if (!v)
+		return -ENOENT;
+	f = rules_fold(s, n);
+	if (!f)
+		return -ENOMEM;
+	strstrip(f);
+	for (size_t i = 0; i < v->n; i++)
+		if (streq(v->folded_words[i], f)) {
+			*ret_key = v->keys[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static void rule_done(struct rule *rule)
+{
+	free(rule->id);
+	free(rule->source);
+	free(rule->file);
+	pcre2_code_free(rule->code);
+}
+
+struct rules *rules_free(struct rules *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->n_rules; i++)
+		rule_done(&r->rules[i]);
+	free(r->rules);
+	for (size_t i = 0; i < r->n_vocabs; i++) {
+		struct vocab *v = &r->vocabs[i];
+		for (size_t j = 0; j < v->n; j++) {
+			free(v->words[j]);
+			free(v->keys[j]);
+			if (v->folded_words)
+				free(v->folded_words[j]);
+		}
+		free(v->words);
+		free(v->keys);
+		free(v->folded_words);
+		free(v->name);
+	}
+	free(r->vocabs);
+	for (size_t i = 0; i < r->n_defines; i++) {
+		free(r->defines[i].name);
+		free(r->defines[i].pattern);
+	}
+	free(r->defines);
+	pcre2_match_context_free(r->mctx);
+	pcre2_jit_stack_free(r->jit_stack);
+	free(r);
+	return NULL;
+}
+
+size_t rules_count(const struct rules *r)
+{
+	return r->n_rules;
+}
+
+const struct rule *rules_get(const struct rules *r, size_t i)
+{
+	return i < r->n_rules ? &r->rules[i] : NULL;
+}
+
+const char *rule_id(const struct rule *rule)
+{
+	return rule->id;
+}
+
+enum rule_kind rule_kind(const struct rule *rule)
+{
+	return rule->kind;
+}
+
+const char *rules_version(const struct rules *r)
+{
+	return r->version;
+}
+
+void rules_set_limits(struct rules *r, unsigned match_limit, unsigned depth_limit)
+{
+	pcre2_set_match_limit(r->mctx, match_limit ? match_limit : RULES_MATCH_LIMIT_DEFAULT);
+	pcre2_set_depth_limit(r->mctx, depth_limit ? depth_limit : RULES_DEPTH_LIMIT_DEFAULT);
+}
+
+int rules_match(const struct rules *r, const struct rule *rule, const char *text, size_t len,
+		size_t start, struct rule_match *ret)
+{
+	pcre2_match_data *md;
+	PCRE2_SIZE *ov;
+	int rc;
+
+	md = pcre2_match_data_create_from_pattern(rule->code, NULL);
+	if (!md)
+		return -ENOMEM;
+	rc = pcre2_match(rule->code, (PCRE2_SPTR)text, len, start, 0, md, r->mctx);
+	if (rc < 0) {
+		pcre2_match_data_free(md);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+		    rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
+			return -E2BIG;
+		return -EINVAL;
+	}
+	ov = pcre2_get_ovector_pointer(md);
+	ret->start = ov[0];
+	ret->end = ov[1];
+	for (int g = 0; g < _RG_MAX; g++) {
+		PCRE2_SPTR first, last;
+		int esz;
+
+		ret->gs[g] = ret->ge[g] = (size_t)-1;
+		esz = pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)group_names[g],
+						     &first, &last);
+		if (esz <= 0)
+			continue;
+		/* the first set group of that name (names may repeat) */
+		for (PCRE2_SPTR e = first; e <= last; e += esz) {
+			unsigned num = (unsigned)(e[0] << 8 | e[1]);
+			if (num < (unsigned)rc && ov[2 * num] != PCRE2_UNSET) {
+				ret->gs[g] = ov[2 * num];
+				ret->ge[g] = ov[2 * num + 1];
+				break;
+			}
+		}
+	}
+	pcre2_match_data_free(md);
+	return 1;
+}
+
+int rules_load(const char *dir, const char *override_dir, struct rules **ret,
+	       char **reterr_reason)
+{
+	struct rules *r;
+	_cleanup_buf_ struct buf all = BUF_INIT(BUF_MAX_TEXT);
+	unsigned char digest[32];
+	int k;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->mctx = pcre2_match_context_create(NULL);
+	r->jit_stack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	if (!r->mctx || !r->jit_stack) {
+		rules_free(r);
+		return -ENOMEM;
+	}
+	pcre2_jit_stack_assign(r->mctx, NULL, r->jit_stack);
+	rules_set_limits(r, 0, 0);
+	k = rules_read_dir(r, dir, true, &all, reterr_reason);
+	if (k >= 0 && override_dir)
+		k = rules_read_dir(r, override_dir, false, &all, reterr_reason);
+	if (k >= 0)
+		k = rules_compile(r, reterr_reason);
+	if (k >= 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, buf_str(&all), all.len, digest) < 0)
+		k = -EIO;
+	if (k < 0) {
+		rules_free(r);
+		return k;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(r->version + 2 * i, 3, "%02x", digest[i]);
+	*ret = r;
+	return 0;
+}
+
+/* Used by rules-parse.c. */
+int rules_fail(char **reterr_reason, int r, const char *file, unsigned line, const char *msg,
+	       const char *arg)
+{
+	return fail(reterr_reason, r, file, line, "%s%s%s%s", msg, arg ? " '" : "",
+		    arg ? arg : "", arg ? "'" : "");
+}
+
+int rules_kind_from_name(const char *s)
+{
+	return kind_from_name(s);
+}
+
+struct vocab *rules_vocab_get(struct rules *r, const char *name)
+{
+	return vocab_get(r, name);
+}
+
+struct vocab *rules_vocab_find(const struct rules *r, const char *name)
+{
+	return vocab_find(r, name);
+}
+
+int rules_vocab_add(struct vocab *v, const char *key, const char *word)
+{
+	return vocab_add(v, key, word);
+}
+
+void rules_rule_done(struct rule *rule)
+{
+	rule_done(rule);
+}
