@@ -442,25 +442,36 @@ static size_t content_size(const char *s, size_t n, bool *ret_stub_line)
 	return count;
 }
 
+#define STUB_SCAN_MAX (64u << 10) /* longer plain text is never a stub */
+
+static size_t visible_bytes(const char *s, size_t n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += (unsigned char)s[i] > ' ';
+	return count;
+}
+
 /* Chooses between the plain and the (converted) HTML text; fills m->text. */
 static int choose_body(struct decoder *d, struct message *m, char **reterr_reason)
 {
 	struct html_limits hl = {.max_input = BUF_MAX_TEXT, .max_output = d->lim.max_text * 2};
 	_cleanup_free_ char *html_text = NULL;
-	size_t html_len = 0, plain_size, html_size = 0;
+	size_t html_len = 0, plain_size = STUB_SCAN_MAX;
 	int truncated = 0, r;
-	bool stub_line;
+	bool stub_line = false;
 
-	if (d->html.len > 0) {
+	if (d->plain.len <= STUB_SCAN_MAX)
+		plain_size = content_size(buf_str(&d->plain), d->plain.len, &stub_line);
+	if (d->html.len > 0 && (plain_size == 0 || stub_line)) {
 		r = html_text_convert(buf_str(&d->html), d->html.len, &hl, &html_text, &html_len,
 				      &truncated, reterr_reason);
 		if (r < 0)
 			return r;
-		html_size = content_size(html_text, html_len, &stub_line);
 	}
-	plain_size = content_size(buf_str(&d->plain), d->plain.len, &stub_line);
 	if (html_len > 0 &&
-	    (plain_size == 0 || (stub_line && (plain_size < 200 || plain_size * 4 < html_size)))) {
+	    (plain_size < 200 || plain_size * 4 < visible_bytes(html_text, html_len))) {
 		m->text = TAKE_PTR(html_text);
 		m->text_len = html_len;
 		m->text_type = "text/html";
@@ -631,7 +642,7 @@ static int decode_tree(struct decoder *d, struct mailmime *top, struct message *
 {
 	struct mailmime *chain[DEFAULT_MAX_DEPTH + 1], *body;
 	struct mailimf_single_fields sf;
-	unsigned n = 0;
+	unsigned n = 0, level;
 	int r = 0;
 
 	chain[n++] = top;
@@ -642,17 +653,19 @@ static int decode_tree(struct decoder *d, struct mailmime *top, struct message *
 			break;
 		chain[n++] = inner;
 	}
-	/* text: the innermost message that has some */
-	for (unsigned k = n; k-- > 0 && d->plain.len == 0 && d->html.len == 0 && r >= 0;) {
-		body = chain[k]->mm_data.mm_message.mm_msg_mime;
+	/* text: the innermost message that has some; headers from it outwards */
+	for (level = n; level-- > 0 && r >= 0;) {
+		body = chain[level]->mm_data.mm_message.mm_msg_mime;
 		d->parts = 0;
 		if (body)
 			r = collect(d, body, 0);
-		m->forwarded = k > 0 && (d->plain.len > 0 || d->html.len > 0);
+		if (d->plain.len > 0 || d->html.len > 0 || level == 0)
+			break;
 	}
 	if (r < 0)
 		return fail(reterr_reason, r, "out of memory decoding the body");
-	for (unsigned k = n; k-- > 0 && r >= 0;)
+	m->forwarded = level > 0;
+	for (unsigned k = level + 1; k-- > 0 && r >= 0;)
 		if (chain[k]->mm_data.mm_message.mm_fields)
 			r = take_headers(d, m, chain[k]->mm_data.mm_message.mm_fields);
 	if (r < 0)

@@ -247,6 +247,22 @@ static void test_mime_forward_inner_without_date_keeps_outer(void **state)
 	message_free(m);
 }
 
+static void test_mime_forward_empty_inner_uses_outer(void **state)
+{
+	struct message *m = decode_str("From: me@example.org\r\nSubject: outer\r\n"
+				       "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n"
+				       "--o\r\nContent-Type: text/plain\r\n\r\nouter text\r\n"
+				       "--o\r\nContent-Type: message/rfc822\r\n\r\n"
+				       "From: inner@example.org\r\nSubject: inner\r\n"
+				       "Content-Type: image/png\r\n\r\nxx\r\n--o--\r\n");
+
+	assert_false(m->forwarded);
+	assert_string_equal(m->text, "outer text");
+	assert_string_equal(m->subject, "outer");
+	assert_string_equal(m->from_addr, "me@example.org");
+	message_free(m);
+}
+
 static void test_mime_inline_forward_is_plain_text(void **state)
 {
 	struct message *m = decode_file("024-whatsapp-forward-tomorrow.eml");
@@ -694,6 +710,7 @@ int main(void)
 	    cmocka_unit_test(test_mime_corpus_every_file_decodes),
 	    cmocka_unit_test(test_mime_forward_decodes_inner_newsletter),
 	    cmocka_unit_test(test_mime_forward_inner_without_date_keeps_outer),
+	    cmocka_unit_test(test_mime_forward_empty_inner_uses_outer),
 	    cmocka_unit_test(test_mime_inline_forward_is_plain_text),
 	    cmocka_unit_test(test_mime_charset_iso88597_qp),
 	    cmocka_unit_test(test_mime_charset_iso88597_base64),
