@@ -12,6 +12,7 @@
 #include "charset.h"
 #include "cleanup.h"
 #include "message.h"
+#include "strutil.h"
 
 #define CHARSET_NAME_MAX 64
 #define HEADER_MAX       (256u << 10)
@@ -94,7 +95,8 @@ static bool all_ascii(const char *s, size_t len)
 	return true;
 }
 
-/* Lower-cases and trims a charset name into out (quotes and "x-" dropped). */
+/* Lower-cases a charset name into out: leading quotes and "x-" dropped, cut at
+ * the first character no charset name has. */
 static void normalize_name(const char *name, char out[CHARSET_NAME_MAX])
 {
 	size_t j = 0;
@@ -106,8 +108,9 @@ static void normalize_name(const char *name, char out[CHARSET_NAME_MAX])
 	for (; *name && j + 1 < CHARSET_NAME_MAX; name++) {
 		char c = *name;
 
-		if (c == '"' || c == '\'' || c == ' ' || c == ';' || c == '*')
-			break;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.' || c == ':'))
+			break; /* quotes, RFC 2231 language, "//" suffixes end the name */
 		out[j++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	out[j] = '\0';
@@ -211,31 +214,34 @@ static int convert_with(const char *name, const char *s, size_t len, struct buf 
 	return r;
 }
 
+static bool is_latin_or_ascii(const char *n)
+{
+	return streq(n, "us-ascii") || streq(n, "ascii") || streq(n, "iso-8859-1") ||
+	       streq(n, "windows-1252") || streq(n, "latin1") || streq(n, "cp1252");
+}
+
 int charset_to_utf8(const char *charset, const char *s, size_t len, struct buf *out,
 		    unsigned *warnings)
 {
 	char n[CHARSET_NAME_MAX], abuf[CHARSET_NAME_MAX];
-	const char *a;
+	const char *a, *name = n;
 	int r;
 
 	normalize_name(charset ? charset : "", n);
 	if (n[0] == '\0')
-		strcpy(n, "us-ascii");
-	a = alias(n, abuf);
-	if (a && strcmp(a, "UTF-8") == 0)
-		strcpy(n, "utf-8");
-	if (strcmp(n, "utf-8") == 0 || all_ascii(s, len))
+		name = "us-ascii";
+	a = alias(name, abuf);
+	if (streq(name, "utf-8") || (a && streq(a, "UTF-8")) || all_ascii(s, len))
 		return charset_utf8_repair(s, len, out, warnings);
-	if (strcmp(n, "us-ascii") == 0 || strcmp(n, "ascii") == 0 || strcmp(n, "iso-8859-1") == 0 ||
-	    strcmp(n, "windows-1252") == 0 || strcmp(n, "latin1") == 0) {
+	if (is_latin_or_ascii(name)) {
 		if (charset_utf8_valid(s, len))
 			return charset_utf8_repair(s, len, out, warnings);
-		if (strcmp(n, "us-ascii") == 0 || strcmp(n, "ascii") == 0)
-			strcpy(n, "windows-1252"); /* 8-bit bytes under us-ascii */
+		if (streq(name, "us-ascii") || streq(name, "ascii"))
+			name = "windows-1252"; /* 8-bit bytes under us-ascii */
 	}
-	if (is_greek_iso(n) && has_c1_bytes(s, len))
+	if (is_greek_iso(name) && has_c1_bytes(s, len))
 		return convert_with("WINDOWS-1253", s, len, out, warnings);
-	r = convert_with(n, s, len, out, warnings);
+	r = convert_with(name, s, len, out, warnings);
 	if (r == -ENOENT && a)
 		r = convert_with(a, s, len, out, warnings);
 	if (r != -ENOENT)
