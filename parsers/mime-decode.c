@@ -592,6 +592,99 @@ static bool date_from_imf(const struct mailimf_date_time *dt, struct message_dat
 	return true;
 }
 
+static int zone_by_name(const char *z)
+{
+	static const struct {
+		const char *name;
+		int hhmm;
+	} zones[] = {{"UT", 0},     {"UTC", 0},    {"GMT", 0},    {"Z", 0},      {"WET", 0},
+		     {"WEST", 100}, {"BST", 100},  {"CET", 100},  {"CEST", 200}, {"EET", 200},
+		     {"EEST", 300}, {"MSK", 300},  {"EST", -500}, {"EDT", -400}, {"CST", -600},
+		     {"CDT", -500}, {"MST", -700}, {"MDT", -600}, {"PST", -800}, {"PDT", -700}};
+
+	for (size_t k = 0; k < ELEMENTSOF(zones); k++)
+		if (strcasecmp(z, zones[k].name) == 0)
+			return zones[k].hhmm;
+	return 0;
+}
+
+/* "+0300", "-04:00", "Z", "EEST" at s -> ±hhmm (0 when absent or unknown). */
+static int parse_zone(const char *s)
+{
+	char name[8];
+	int h, mi = 0, n = 0;
+
+	while (*s == ' ')
+		s++;
+	if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d%n", &h, &n) == 1) {
+		const char *p = s + 1 + n;
+
+		if (*p == ':')
+			p++;
+		if (sscanf(p, "%2d", &mi) != 1)
+			mi = 0;
+		return (*s == '-' ? -1 : 1) * (h * 100 + mi);
+	}
+	if (sscanf(s, "%7[A-Za-z]", name) == 1)
+		return zone_by_name(name);
+	return 0;
+}
+
+static int month_by_name(const char *m)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+
+	for (int k = 0; k < 12; k++)
+		if (strncasecmp(m, months + 3 * k, 3) == 0)
+			return k + 1;
+	return 0;
+}
+
+/* A Date: value libetpan refused: ISO 8601, or long month and day names. */
+static bool date_fallback(const char *v, struct message_date *out)
+{
+	struct mailimf_date_time dt = {0};
+	char mon[16];
+	int n = 0;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	if (sscanf(v, "%4d-%2d-%2d%n", &dt.dt_year, &dt.dt_month, &dt.dt_day, &n) == 3) {
+		v += n;
+		if ((*v == 'T' || *v == ' ') &&
+		    sscanf(v + 1, "%2d:%2d%n", &dt.dt_hour, &dt.dt_min, &n) == 2) {
+			v += 1 + n;
+			if (*v == ':' && sscanf(v + 1, "%2d%n", &dt.dt_sec, &n) == 1)
+				v += 1 + n;
+			while (*v == '.' || (*v >= '0' && *v <= '9'))
+				v++;
+		}
+	} else {
+		if (strchr(v, ',') && strchr(v, ',') - v < 16)
+			v = strchr(v, ',') + 1;
+		if (sscanf(v, "%2d %15[A-Za-z] %4d %2d:%2d%n", &dt.dt_day, mon, &dt.dt_year,
+			   &dt.dt_hour, &dt.dt_min, &n) != 5 ||
+		    !(dt.dt_month = month_by_name(mon)))
+			return false;
+		v += n;
+		if (*v == ':' && sscanf(v + 1, "%2d%n", &dt.dt_sec, &n) == 1)
+			v += 1 + n;
+	}
+	dt.dt_zone = parse_zone(v);
+	return date_from_imf(&dt, out);
+}
+
+static bool header_date(struct mailimf_fields *fields, const struct mailimf_single_fields *sf,
+			struct message_date *out)
+{
+	const char *raw;
+
+	if (sf->fld_orig_date && sf->fld_orig_date->dt_date_time)
+		return date_from_imf(sf->fld_orig_date->dt_date_time, out);
+	raw = optional_field(fields, "Date");
+	return raw && date_fallback(raw, out);
+}
+
 /* Fills what fields have and m lacks: subject, from, date. */
 static int take_headers(struct decoder *d, struct message *m, struct mailimf_fields *fields)
 {
@@ -615,8 +708,8 @@ static int take_headers(struct decoder *d, struct message *m, struct mailimf_fie
 			m->from_name = NULL;
 		}
 	}
-	if (!m->has_date && sf.fld_orig_date && sf.fld_orig_date->dt_date_time)
-		m->has_date = date_from_imf(sf.fld_orig_date->dt_date_time, &m->date);
+	if (!m->has_date)
+		m->has_date = header_date(fields, &sf, &m->date);
 	return r;
 }
 
@@ -686,9 +779,7 @@ static int decode_tree(struct decoder *d, struct mailmime *top, struct message *
 
 			r = dup_utf8(mb->mb_addr_spec, &m->sender_addr, &d->warnings);
 		}
-		if (sf.fld_orig_date && sf.fld_orig_date->dt_date_time)
-			m->has_sent_date =
-			    date_from_imf(sf.fld_orig_date->dt_date_time, &m->sent_date);
+		m->has_sent_date = header_date(f, &sf, &m->sent_date);
 	}
 	if (r < 0)
 		return fail(reterr_reason, r, "out of memory decoding the headers");
