@@ -854,6 +854,23 @@ int mime_decode(const char *raw, size_t len, const struct decode_limits *lim, st
 	return 0;
 }
 
+const char *mime_decode_warning_name(enum message_warning w)
+{
+	switch (w) {
+	case MESSAGE_WARN_UNKNOWN_CHARSET:
+		return "unknown_charset";
+	case MESSAGE_WARN_BAD_UTF8:
+		return "bad_utf8";
+	case MESSAGE_WARN_NO_DATE:
+		return "no_date";
+	case MESSAGE_WARN_TRUNCATED:
+		return "truncated";
+	case MESSAGE_WARN_HTML_ONLY:
+		return "html_only";
+	}
+	return NULL;
+}
+
 struct message *message_free(struct message *m)
 {
 	if (!m)

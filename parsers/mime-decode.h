@@ -31,6 +31,10 @@ struct decode_limits {
 int mime_decode(const char *raw, size_t len, const struct decode_limits *lim, struct message **ret,
 		char **reterr_reason);
 
+/* A stable name for one warning bit ("unknown_charset", "bad_utf8", "no_date",
+ * "truncated", "html_only"), NULL for anything else. */
+const char *mime_decode_warning_name(enum message_warning w);
+
 /* Frees m and its strings; takes NULL; returns NULL. */
 struct message *message_free(struct message *m);
 

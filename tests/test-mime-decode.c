@@ -733,6 +733,17 @@ static void test_mime_message_free_null(void **state)
 	assert_null(message_free(NULL));
 }
 
+static void test_mime_warning_names(void **state)
+{
+	assert_string_equal(mime_decode_warning_name(MESSAGE_WARN_UNKNOWN_CHARSET),
+			    "unknown_charset");
+	assert_string_equal(mime_decode_warning_name(MESSAGE_WARN_BAD_UTF8), "bad_utf8");
+	assert_string_equal(mime_decode_warning_name(MESSAGE_WARN_NO_DATE), "no_date");
+	assert_string_equal(mime_decode_warning_name(MESSAGE_WARN_TRUNCATED), "truncated");
+	assert_string_equal(mime_decode_warning_name(MESSAGE_WARN_HTML_ONLY), "html_only");
+	assert_null(mime_decode_warning_name((enum message_warning)(1 << 20)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -771,6 +782,7 @@ int main(void)
 	    cmocka_unit_test(test_mime_nul_bytes),
 	    cmocka_unit_test(test_mime_garbage_never_crashes),
 	    cmocka_unit_test(test_mime_message_free_null),
+	    cmocka_unit_test(test_mime_warning_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
