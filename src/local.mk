@@ -11,3 +11,7 @@ libdivemap_a_SOURCES += \
 	src/dburl.c src/dburl.h
 libdivemap_a_SOURCES += \
 	src/sql-split.c src/sql-split.h
+libdivemap_a_SOURCES += \
+	src/source.c src/source.h \
+	src/source-mbox.c src/source-mbox.h \
+	src/source-eml.c src/source-eml.h

@@ -38,3 +38,7 @@ tests_test_mime_decode_SOURCES = tests/test-mime-decode.c
 tests_test_mime_decode_LDADD = $(TEST_LIBS)
 tests_test_html_text_SOURCES = tests/test-html-text.c
 tests_test_html_text_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/test-source-mbox
+TESTS += tests/test-source-mbox
+tests_test_source_mbox_SOURCES = tests/test-source-mbox.c
+tests_test_source_mbox_LDADD = $(TEST_LIBS)
