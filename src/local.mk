@@ -15,3 +15,5 @@ libdivemap_a_SOURCES += \
 	src/source.c src/source.h \
 	src/source-mbox.c src/source-mbox.h \
 	src/source-eml.c src/source-eml.h
+libdivemap_a_SOURCES += \
+	src/source-maildir.c src/source-maildir.h
