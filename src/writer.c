@@ -1,0 +1,893 @@
+/* writer.c: one message's trips, dives and parse log in one transaction;
+ * see writer.h.
+ *
+ * Reparse safety. Writing a newsletter again (reparse, or new rules)
+ * replaces the trips an earlier parse of it inserted, except those that
+ * people have touched since:
+ *   - current_bookings > 0 (someone booked a place),
+ *   - trip_status other than 'scheduled' (confirmed, cancelled, completed),
+ *   - updated_at later than created_at on the trip or on one of its dives
+ *     (an admin edited it: Divemap sets updated_at on every edit, and this
+ *     program never updates a trip it inserted, it leaves both timestamps
+ *     to the server).
+ * Such a trip is kept as it is, with its dives. An extracted trip with the
+ * same date and time (no time matches no time) as a kept trip is not
+ * inserted again. Every kept trip is named in the parse log's warnings
+ * ("kept trip 17 (2025-08-23 09:00): has 2 bookings") and counted in
+ * writer_stats.trips_kept; the details JSON lists them under
+ * "writer": {"kept": [...]}. Nothing else is ever deleted. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "normalize.h"
+#include "strutil.h"
+#include "writer.h"
+
+#define TEXT_MAX        65535u /* bytes of a TEXT column */
+#define REASON_MAX      1024u  /* characters of the reason columns */
+#define NAME_MAX_CHARS  255u
+#define UNRESOLVED_IDS  50u /* newsletter ids kept per unresolved name */
+#define BACKOFF_BASE_MS 100u
+#define DURATION_MAX    4294967295ull
+
+struct old_trip {
+	long long id;
+	char date[16], time[16]; /* time "" when NULL */
+	char why[96];            /* "" when it may be replaced */
+	bool matched;
+};
+
+struct wctx {
+	const struct writer_input *in;
+	const json_t *result; /* NULL for writer_mark_failed */
+	const char *reason;   /* writer_mark_failed */
+	const char *rules_version;
+	long long newsletter_id;
+	struct writer_stats *st;
+	/* per attempt */
+	struct old_trip *old;
+	size_t n_old;
+	json_t *warnings, *trip_ids;
+	char err[256]; /* a failure that is not the database's */
+};
+
+/* Byte length of s cut to at most max bytes and max_chars characters,
+ * never inside a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t max, size_t max_chars)
+{
+	size_t i = 0, chars = 0, len = strlen(s);
+
+	if (len <= max && len <= max_chars)
+		return len;
+	while (i < len && chars < max_chars) {
+		size_t n = 1;
+		while (i + n < len && ((unsigned char)s[i + n] & 0xC0) == 0x80)
+			n++;
+		if (i + n > max)
+			break;
+		i += n;
+		chars++;
+	}
+	return i;
+}
+
+static struct db_value text_value(const char *s, size_t max, size_t max_chars)
+{
+	if (!s)
+		return DB_NULL;
+	return (struct db_value){.type = DB_T_TEXT, .p = s, .len = utf8_cut(s, max, max_chars)};
+}
+
+/* DB_TEXT for an array (the macro's NULL test warns on one). */
+static struct db_value str_value(const char *s)
+{
+	return DB_TEXT(s);
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* An integer (or a whole real) as DB_INT, anything else as NULL. */
+static struct db_value jint(const json_t *o, const char *key, long long min, long long max)
+{
+	const json_t *v = json_object_get(o, key);
+	long long i;
+
+	if (json_is_integer(v))
+		i = json_integer_value(v);
+	else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v))
+		i = (long long)json_real_value(v);
+	else
+		return DB_NULL;
+	return i < min || i > max ? DB_NULL : DB_INT(i);
+}
+
+_printf_(2, 3) static void warn(struct wctx *c, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) >= 0)
+		json_array_append_new(c->warnings, json_string(s));
+	va_end(ap);
+	free(s);
+}
+
+static bool valid_date(const char *s)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	unsigned y, m, d;
+	int n = 0;
+
+	if (!s || strlen(s) != 10 || sscanf(s, "%4u-%2u-%2u%n", &y, &m, &d, &n) != 3 || n != 10)
+		return false;
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > (unsigned)mdays[m - 1])
+		return false;
+	return !(m == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0)));
+}
+
+/* "9:00", "09:00" or "09:00:00" -> "09:00:00" in out; false when not a time. */
+static bool norm_time(const char *s, char out[16])
+{
+	unsigned h, m, sec = 0;
+	int n = 0, n2 = 0;
+
+	if (!s || sscanf(s, "%2u:%2u%n", &h, &m, &n) != 2)
+		return false;
+	if (s[n] == ':') {
+		if (sscanf(s + n, ":%2u%n", &sec, &n2) != 1)
+			return false;
+		n += n2;
+	}
+	if (s[n] || h > 23 || m > 59 || sec > 59)
+		return false;
+	snprintf(out, 16, "%02u:%02u:%02u", h, m, sec);
+	return true;
+}
+
+/* Locks the message row; learns its newsletter when the caller did not say. */
+static int lock_message(struct db *db, struct wctx *c)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	const char *nl;
+	int r;
+
+	r = db_query(db, "SELECT newsletter_id FROM ingest_messages WHERE id = ? FOR UPDATE",
+		     (struct db_value[]){DB_INT((long long)c->in->message_id)}, 1, &rows);
+	if (r < 0)
+		return r;
+	if (rows->n_rows == 0) {
+		snprintf(c->err, sizeof(c->err), "no ingest_messages row %llu", c->in->message_id);
+		return -ENOENT;
+	}
+	nl = db_cell(rows, 0, 0);
+	if (c->in->newsletter_id > 0)
+		c->newsletter_id = c->in->newsletter_id;
+	else if (nl)
+		(void)sscanf(nl, "%lld", &c->newsletter_id);
+	return 0;
+}
+
+#define OLD_TRIPS_SQL                                                                              \
+	"SELECT t.id, t.trip_date, t.trip_time, t.current_bookings, t.trip_status, "               \
+	"COALESCE(t.updated_at > t.created_at, 0), "                                               \
+	"(SELECT COUNT(*) FROM parsed_dives d WHERE d.trip_id = t.id "                             \
+	"AND d.updated_at > d.created_at) "                                                        \
+	"FROM parsed_dive_trips t WHERE t.source_newsletter_id = ? ORDER BY t.id FOR UPDATE"
+
+static void old_trip_classify(struct old_trip *o, const char *bookings, const char *status,
+			      const char *edited, const char *dives_edited)
+{
+	long long b = bookings ? strtoll(bookings, NULL, 10) : 0;
+
+	if (b > 0)
+		snprintf(o->why, sizeof(o->why), "has %lld booking%s", b, b == 1 ? "" : "s");
+	else if (status && !streq(status, "scheduled"))
+		snprintf(o->why, sizeof(o->why), "status is '%s'", status);
+	else if (edited && !streq(edited, "0"))
+		snprintf(o->why, sizeof(o->why), "edited in Divemap");
+	else if (dives_edited && !streq(dives_edited, "0"))
+		snprintf(o->why, sizeof(o->why), "a dive of it was edited in Divemap");
+	else
+		o->why[0] = '\0';
+}
+
+static int load_old_trips(struct db *db, struct wctx *c)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	int r;
+
+	r = db_query(db, OLD_TRIPS_SQL, (struct db_value[]){DB_INT(c->newsletter_id)}, 1, &rows);
+	if (r < 0)
+		return r;
+	c->old = calloc(rows->n_rows + 1, sizeof(*c->old));
+	if (!c->old)
+		return -ENOMEM;
+	c->n_old = rows->n_rows;
+	for (size_t i = 0; i < rows->n_rows; i++) {
+		struct old_trip *o = &c->old[i];
+
+		o->id = strtoll(db_cell(rows, i, 0), NULL, 10);
+		snprintf(o->date, sizeof(o->date), "%s", db_cell(rows, i, 1));
+		snprintf(o->time, sizeof(o->time), "%s",
+			 db_cell(rows, i, 2) ? db_cell(rows, i, 2) : "");
+		old_trip_classify(o, db_cell(rows, i, 3), db_cell(rows, i, 4), db_cell(rows, i, 5),
+				  db_cell(rows, i, 6));
+	}
+	return 0;
+}
+
+/* Deletes the earlier trips that may be replaced, dives first (a schema
+ * without ON DELETE CASCADE must work too). */
+static int delete_replaceable(struct db *db, struct wctx *c)
+{
+	int r;
+
+	for (size_t i = 0; i < c->n_old; i++) {
+		struct db_value id = DB_INT(c->old[i].id);
+
+		if (c->old[i].why[0])
+			continue;
+		r = db_exec(db, "DELETE FROM parsed_dives WHERE trip_id = ?", &id, 1, NULL, NULL);
+		if (r < 0)
+			return r;
+		r = db_exec(db, "DELETE FROM parsed_dive_trips WHERE id = ?", &id, 1, NULL, NULL);
+		if (r < 0)
+			return r;
+		c->st->trips_deleted++;
+	}
+	return 0;
+}
+
+static struct old_trip *kept_trip_for(struct wctx *c, const char *date, const char *time)
+{
+	for (size_t i = 0; i < c->n_old; i++) {
+		struct old_trip *o = &c->old[i];
+
+		if (o->why[0] && streq(o->date, date) && streq(o->time, time))
+			return o;
+	}
+	return NULL;
+}
+
+static int difficulty_id(struct db *db, const char *code, struct db_value *ret)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	int r;
+
+	*ret = DB_NULL;
+	if (!code)
+		return 0;
+	r = db_query(db, "SELECT id FROM difficulty_levels WHERE code = ?",
+		     (struct db_value[]){DB_TEXT(code)}, 1, &rows);
+	if (r < 0)
+		return r;
+	if (rows->n_rows == 1)
+		*ret = DB_INT(strtoll(db_cell(rows, 0, 0), NULL, 10));
+	return 0;
+}
+
+static int insert_dive(struct db *db, long long trip_id, const json_t *dive, size_t index)
+{
+	const char *desc = jstr(dive, "dive_description"), *site = jstr(dive, "dive_site_name");
+	struct db_value number = jint(dive, "dive_number", 1, 1000), site_id;
+	char tbuf[16];
+	bool has_time = norm_time(jstr(dive, "dive_time"), tbuf);
+
+	site_id = jint(dive, "dive_site_id", 1, 2147483647);
+	if (number.type == DB_T_NULL)
+		number = DB_INT((long long)index + 1);
+	/* an unresolved site keeps its name where Divemap's admins see it */
+	if (!desc && site_id.type == DB_T_NULL)
+		desc = site;
+	return db_exec(db,
+		       "INSERT INTO parsed_dives (trip_id, dive_site_id, dive_number, dive_time, "
+		       "dive_duration, dive_description) VALUES (?, ?, ?, ?, ?, ?)",
+		       (struct db_value[]){DB_INT(trip_id), site_id, number,
+					   has_time ? str_value(tbuf) : DB_NULL,
+					   jint(dive, "dive_duration", 0, 100000),
+					   text_value(desc, TEXT_MAX, TEXT_MAX)},
+		       6, NULL, NULL);
+}
+
+static struct db_value price_value(struct wctx *c, const json_t *trip, char buf[32])
+{
+	const json_t *v = json_object_get(trip, "trip_price");
+
+	if (!json_is_number(v))
+		return DB_NULL;
+	if (json_number_value(v) < 0 || json_number_value(v) >= 1e8) {
+		warn(c, "price %g out of range: left out", json_number_value(v));
+		return DB_NULL;
+	}
+	snprintf(buf, 32, "%.2f", json_number_value(v));
+	return DB_TEXT(buf);
+}
+
+static const char *currency_value(struct wctx *c, const json_t *trip)
+{
+	const char *s = jstr(trip, "trip_currency");
+
+	if (!s)
+		return "EUR";
+	if (strlen(s) != 3 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 3) {
+		warn(c, "currency '%.16s' is not an ISO 4217 code: EUR written", s);
+		return "EUR";
+	}
+	return s;
+}
+
+static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, const char *date,
+			   const char *time, unsigned long long *ret_id)
+{
+	struct db_value diff, center = jint(c->result, "diving_center_id", 1, 2147483647);
+	const char *code = jstr(trip, "trip_difficulty");
+	char pbuf[32];
+	int r;
+
+	r = difficulty_id(db, code, &diff);
+	if (r < 0)
+		return r;
+	if (code && diff.type == DB_T_NULL)
+		warn(c, "difficulty '%.64s' is not in difficulty_levels: left out", code);
+	return db_exec(
+	    db,
+	    "INSERT INTO parsed_dive_trips (diving_center_id, trip_date, trip_time, "
+	    "trip_duration, trip_difficulty_id, trip_price, trip_currency, "
+	    "group_size_limit, current_bookings, trip_description, special_requirements, "
+	    "trip_status, source_newsletter_id, view_count) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, 0)",
+	    (struct db_value[]){center, DB_TEXT(date), time[0] ? DB_TEXT(time) : DB_NULL,
+				jint(trip, "trip_duration", 0, 100000), diff,
+				price_value(c, trip, pbuf), DB_TEXT(currency_value(c, trip)),
+				jint(trip, "group_size_limit", 0, 100000),
+				text_value(jstr(trip, "trip_description"), TEXT_MAX, TEXT_MAX),
+				text_value(jstr(trip, "special_requirements"), TEXT_MAX, TEXT_MAX),
+				DB_INT(c->newsletter_id)},
+	    11, NULL, ret_id);
+}
+
+static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t index)
+{
+	const char *date = jstr(trip, "trip_date");
+	const json_t *dives = json_object_get(trip, "dives"), *dive;
+	unsigned long long id;
+	struct old_trip *kept;
+	char time[16] = "";
+	size_t i;
+	int r;
+
+	if (!valid_date(date)) {
+		warn(c, "trip %zu: date '%.32s' is not a date: left out", index + 1,
+		     date ? date : "(none)");
+		return json_array_append_new(c->trip_ids, json_null());
+	}
+	if (!norm_time(jstr(trip, "trip_time"), time))
+		time[0] = '\0';
+	kept = kept_trip_for(c, date, time);
+	if (kept) {
+		kept->matched = true;
+		return json_array_append_new(c->trip_ids, json_integer(kept->id));
+	}
+	r = insert_trip_row(db, c, trip, date, time, &id);
+	if (r < 0)
+		return r;
+	c->st->trips++;
+	json_array_foreach(dives, i, dive)
+	{
+		r = insert_dive(db, (long long)id, dive, i);
+		if (r < 0)
+			return r;
+		c->st->dives++;
+	}
+	return json_array_append_new(c->trip_ids, json_integer((json_int_t)id));
+}
+
+static int insert_trips(struct db *db, struct wctx *c)
+{
+	const json_t *trips = json_object_get(c->result, "trips"), *trip;
+	size_t i;
+	int r;
+
+	json_array_foreach(trips, i, trip)
+	{
+		r = insert_trip(db, c, trip, i);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < c->n_old; i++) {
+		const struct old_trip *o = &c->old[i];
+
+		if (!o->why[0])
+			continue;
+		c->st->trips_kept++;
+		warn(c, "kept trip %lld (%s%s%.5s): %s%s", o->id, o->date, o->time[0] ? " " : "",
+		     o->time, o->why,
+		     o->matched ? "; not inserted again" : "; no longer in the newsletter");
+	}
+	return 0;
+}
+
+static const char *parse_status(struct wctx *c)
+{
+	if (!c->result)
+		return "failed";
+	if (c->st->trips + c->st->trips_kept == 0 && json_array_size(c->trip_ids) == 0)
+		return "no_trips";
+	return c->st->unresolved > 0 ? "partial" : "ok";
+}
+
+static json_t *kept_json(const struct wctx *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < c->n_old; i++)
+		if (c->old[i].why[0])
+			json_array_append_new(a,
+					      json_pack("{s:I,s:s}", "id", (json_int_t)c->old[i].id,
+							"why", c->old[i].why));
+	return a;
+}
+
+/* The result with what the writer did, as the parse log's details. */
+static char *details_text(const struct wctx *c)
+{
+	json_t *d;
+	char *s;
+
+	if (!c->result)
+		return NULL;
+	d = json_copy((json_t *)c->result);
+	if (!d)
+		return NULL;
+	json_object_set_new(d, "writer",
+			    json_pack("{s:O,s:o}", "trip_ids", c->trip_ids, "kept", kept_json(c)));
+	s = json_dumps(d, JSON_COMPACT);
+	json_decref(d);
+	return s;
+}
+
+static int insert_parse_log(struct db *db, struct wctx *c, const char *status, const char *reason)
+{
+	_cleanup_free_ char *warnings = json_dumps(c->warnings, JSON_COMPACT);
+	_cleanup_free_ char *details = details_text(c);
+	unsigned long long dur = c->in->duration_us;
+
+	if (!warnings || (c->result && !details))
+		return -ENOMEM;
+	return db_exec(
+	    db,
+	    "INSERT INTO ingest_parse_log (message_id, newsletter_id, duration_us, "
+	    "rules_version, status, reason, trips, dives, unresolved, warnings, details) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    (struct db_value[]){DB_INT((long long)c->in->message_id),
+				c->newsletter_id > 0 ? DB_INT(c->newsletter_id) : DB_NULL,
+				DB_INT((long long)(dur > DURATION_MAX ? DURATION_MAX : dur)),
+				text_value(c->rules_version ? c->rules_version : "", 64, 64),
+				DB_TEXT(status), text_value(reason, REASON_MAX * 4, REASON_MAX),
+				DB_INT(c->st->trips), DB_INT(c->st->dives),
+				DB_INT(c->st->unresolved), DB_TEXT(warnings), DB_TEXT(details)},
+	    11, NULL, NULL);
+}
+
+static int update_message(struct db *db, struct wctx *c, const char *status, const char *reason)
+{
+	return db_exec(
+	    db,
+	    "UPDATE ingest_messages SET status = ?, status_reason = ?, claimed_by = NULL, "
+	    "claimed_at = NULL WHERE id = ?",
+	    (struct db_value[]){DB_TEXT(streq(status, "ok") ? "parsed" : status),
+				text_value(reason, REASON_MAX * 4, REASON_MAX),
+				DB_INT((long long)c->in->message_id)},
+	    3, NULL, NULL);
+}
+
+/* ingest_unresolved keeps one row per (kind, name): newsletter_ids lists the
+ * newsletters that left it unresolved (the last UNRESOLVED_IDS), seen_count
+ * counts distinct newsletters, so writing a newsletter again changes
+ * nothing; a newsletter that now resolves the name (an alias was added) is
+ * taken off its list, and a name no newsletter lists any more goes. */
+static bool ids_contain(const json_t *ids, long long id)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(ids, i, v) if (json_integer_value(v) == id) return true;
+	return false;
+}
+
+static bool still_unresolved(const struct wctx *c, const char *kind, const char *name)
+{
+	const json_t *u;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->result, "unresolved"), i, u)
+	{
+		const char *k = jstr(u, "kind"), *n = jstr(u, "name");
+
+		if (k && n && streq(k, kind) && streq(n, name))
+			return true;
+	}
+	return false;
+}
+
+static int ids_remove(struct db *db, const char *row_id, const char *ids_text, long long nl)
+{
+	json_t *ids = json_loads(ids_text ? ids_text : "[]", 0, NULL), *v;
+	_cleanup_free_ char *s = NULL;
+	struct db_value id = DB_INT(strtoll(row_id, NULL, 10));
+	size_t i;
+	int r;
+
+	if (!json_is_array(ids)) {
+		json_decref(ids);
+		return 0;
+	}
+	for (i = json_array_size(ids); i-- > 0;)
+		if (v = json_array_get(ids, i), json_integer_value(v) == nl)
+			json_array_remove(ids, i);
+	s = json_array_size(ids) ? json_dumps(ids, JSON_COMPACT) : NULL;
+	json_decref(ids);
+	if (!s)
+		return db_exec(db, "DELETE FROM ingest_unresolved WHERE id = ?", &id, 1, NULL,
+			       NULL);
+	r = db_exec(db,
+		    "UPDATE ingest_unresolved SET newsletter_ids = ?, "
+		    "seen_count = GREATEST(seen_count - 1, 1) WHERE id = ?",
+		    (struct db_value[]){DB_TEXT(s), id}, 2, NULL, NULL);
+	return r;
+}
+
+static int unresolved_forget(struct db *db, struct wctx *c)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	char nl[24];
+	int r;
+
+	snprintf(nl, sizeof(nl), "%lld", c->newsletter_id);
+	r = db_query(db,
+		     "SELECT id, kind, name, newsletter_ids FROM ingest_unresolved "
+		     "WHERE JSON_CONTAINS(newsletter_ids, ?) FOR UPDATE",
+		     (struct db_value[]){str_value(nl)}, 1, &rows);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < rows->n_rows; i++) {
+		if (still_unresolved(c, db_cell(rows, i, 1), db_cell(rows, i, 2)))
+			continue;
+		r = ids_remove(db, db_cell(rows, i, 0), db_cell(rows, i, 3), c->newsletter_id);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The row's newsletter ids with ours added; *ret_new: it was not there. */
+static int ids_with(struct db *db, const char *kind, struct db_value name, long long nl, char **ret,
+		    bool *ret_new)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	json_t *ids;
+	int r;
+
+	r = db_query(db,
+		     "SELECT newsletter_ids FROM ingest_unresolved WHERE kind = ? AND name = ? "
+		     "FOR UPDATE",
+		     (struct db_value[]){DB_TEXT(kind), name}, 2, &rows);
+	if (r < 0)
+		return r;
+	ids = rows->n_rows && db_cell(rows, 0, 0) ? json_loads(db_cell(rows, 0, 0), 0, NULL) : NULL;
+	if (!json_is_array(ids)) {
+		json_decref(ids);
+		ids = json_array();
+	}
+	*ret_new = !ids_contain(ids, nl);
+	if (*ret_new)
+		json_array_append_new(ids, json_integer(nl));
+	while (json_array_size(ids) > UNRESOLVED_IDS)
+		json_array_remove(ids, 0);
+	*ret = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int unresolved_upsert(struct db *db, struct wctx *c, const json_t *u)
+{
+	const char *kind = jstr(u, "kind"), *name = jstr(u, "name");
+	_cleanup_free_ char *key = NULL, *ids = NULL, *cands = NULL;
+	struct db_value vname;
+	bool is_new;
+	int r;
+
+	if (!kind || !name || !name[0] || !(streq(kind, "site") || streq(kind, "center")))
+		return 0;
+	vname = text_value(name, NAME_MAX_CHARS * 4, NAME_MAX_CHARS);
+	if (normalize_key(name, NULL, &key) < 0 || !key[0]) {
+		free(key);
+		key = strdup(name);
+		if (!key)
+			return -ENOMEM;
+	}
+	r = ids_with(db, kind, vname, c->newsletter_id, &ids, &is_new);
+	if (r < 0)
+		return r;
+	if (json_is_array(json_object_get(u, "candidates")))
+		cands = json_dumps(json_object_get(u, "candidates"), JSON_COMPACT);
+	return db_exec(db,
+		       "INSERT INTO ingest_unresolved (kind, name, name_key, seen_count, "
+		       "newsletter_ids, candidates) VALUES (?, ?, ?, 1, ?, ?) "
+		       "ON DUPLICATE KEY UPDATE seen_count = seen_count + ?, "
+		       "last_seen = IF(? > 0, CURRENT_TIMESTAMP, last_seen), "
+		       "newsletter_ids = VALUES(newsletter_ids), candidates = VALUES(candidates)",
+		       (struct db_value[]){DB_TEXT(kind), vname,
+					   text_value(key, NAME_MAX_CHARS * 4, NAME_MAX_CHARS),
+					   DB_TEXT(ids), DB_TEXT(cands), DB_INT(is_new),
+					   DB_INT(is_new)},
+		       7, NULL, NULL);
+}
+
+static int unresolved_write(struct db *db, struct wctx *c)
+{
+	const json_t *u;
+	size_t i;
+	int r;
+
+	r = unresolved_forget(db, c);
+	if (r < 0)
+		return r;
+	json_array_foreach(json_object_get(c->result, "unresolved"), i, u)
+	{
+		r = unresolved_upsert(db, c, u);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int write_once(struct db *db, struct wctx *c)
+{
+	const char *status;
+	int r;
+
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = lock_message(db, c);
+	if (r < 0)
+		return r;
+	if (c->newsletter_id <= 0) {
+		snprintf(c->err, sizeof(c->err), "message %llu has no newsletters row",
+			 c->in->message_id);
+		return -EINVAL;
+	}
+	r = load_old_trips(db, c);
+	if (r >= 0)
+		r = delete_replaceable(db, c);
+	if (r >= 0)
+		r = insert_trips(db, c);
+	if (r >= 0)
+		r = unresolved_write(db, c);
+	if (r < 0)
+		return r;
+	c->st->unresolved = (unsigned)json_array_size(json_object_get(c->result, "unresolved"));
+	status = parse_status(c);
+	r = insert_parse_log(db, c, status, NULL);
+	if (r >= 0)
+		r = update_message(db, c, status, NULL);
+	if (r >= 0)
+		r = db_commit(db);
+	if (r < 0)
+		return r;
+	c->st->status = status;
+	return 0;
+}
+
+static int mark_failed_once(struct db *db, struct wctx *c)
+{
+	int r;
+
+	r = db_begin(db);
+	if (r >= 0)
+		r = lock_message(db, c);
+	if (r >= 0)
+		r = insert_parse_log(db, c, "failed", c->reason);
+	if (r >= 0)
+		r = update_message(db, c, "failed", c->reason);
+	if (r >= 0)
+		r = db_commit(db);
+	if (r < 0)
+		return r;
+	c->st->status = "failed";
+	snprintf(c->st->reason, sizeof(c->st->reason), "%s", c->reason);
+	return 0;
+}
+
+/* Fresh state for one attempt: the pipeline's own warnings first. */
+static int attempt_reset(struct wctx *c)
+{
+	const json_t *w;
+	size_t i;
+
+	free(c->old);
+	c->old = NULL;
+	c->n_old = 0;
+	json_decref(c->warnings);
+	json_decref(c->trip_ids);
+	c->warnings = json_array();
+	c->trip_ids = json_array();
+	if (!c->warnings || !c->trip_ids)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(c->result, "warnings"), i, w) if (json_is_string(w))
+	    json_array_append(c->warnings, (json_t *)w);
+	c->st->trips = c->st->dives = c->st->unresolved = 0;
+	c->st->trips_deleted = c->st->trips_kept = 0;
+	c->err[0] = '\0';
+	return 0;
+}
+
+static void backoff(unsigned attempt)
+{
+	unsigned jitter = 0, ms;
+
+	(void)getrandom(&jitter, sizeof(jitter), 0);
+	ms = BACKOFF_BASE_MS * (1u << (attempt - 1)) + jitter % BACKOFF_BASE_MS;
+	nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
+}
+
+static void reconnect(struct db **db, const struct config *cfg)
+{
+	_cleanup_free_ char *why = NULL;
+	struct db *n = NULL;
+	int r;
+
+	if (!cfg)
+		return;
+	r = db_open_once(cfg, &n, &why);
+	if (r < 0) {
+		log_warning_errno(r, "reconnecting to the database failed: %s", why ? why : "%m");
+		return;
+	}
+	db_free(*db);
+	*db = n;
+}
+
+/* Runs once() until it succeeds, fails for good, or the attempts run out;
+ * a transient failure (lost connection, deadlock, lock wait timeout) rolls
+ * back, waits and starts again, on a new connection when it was lost. */
+static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c,
+			int (*once)(struct db *, struct wctx *))
+{
+	int r;
+
+	for (unsigned a = 1;; a++) {
+		c->st->attempts = a;
+		r = attempt_reset(c);
+		if (r < 0)
+			return r;
+		r = once(*db, c);
+		if (r == 0)
+			return 0;
+		if (!c->err[0])
+			snprintf(c->err, sizeof(c->err), "%s",
+				 r == -ENOMEM ? "out of memory" : db_error(*db));
+		(void)db_rollback(*db);
+		if ((r != -ECONNRESET && r != -EDEADLK) || a >= WRITER_MAX_ATTEMPTS)
+			return r;
+		log_warning("message %llu: %s (attempt %u of %u); retrying", c->in->message_id,
+			    c->err, a, WRITER_MAX_ATTEMPTS);
+		backoff(a);
+		if (r == -ECONNRESET)
+			reconnect(db, cfg);
+	}
+}
+
+static void wctx_done(struct wctx *c)
+{
+	free(c->old);
+	json_decref(c->warnings);
+	json_decref(c->trip_ids);
+}
+
+static void log_outcome(const struct wctx *c, int r)
+{
+	const struct writer_stats *st = c->st;
+	const char *msgid = c->result ? jstr(c->result, "message_id") : NULL;
+	char nl[24], mid[24], trips[16], kept[48] = "";
+
+	if (st->trips_kept)
+		snprintf(kept, sizeof(kept), ", %u earlier trips kept", st->trips_kept);
+	snprintf(nl, sizeof(nl), "%lld", c->newsletter_id);
+	snprintf(mid, sizeof(mid), "%llu", c->in->message_id);
+	snprintf(trips, sizeof(trips), "%u", st->trips);
+	if (r < 0) {
+		log_full(LOG_ERR, r,
+			 LOG_FIELDS({"NEWSLETTER_ID", nl}, {"MESSAGE_ID", msgid ? msgid : mid},
+				    {"INGEST_MESSAGE_ID", mid}, {"STATUS", "unrecorded"}),
+			 "message %s: nothing recorded: %s", mid, c->err[0] ? c->err : "%m");
+		return;
+	}
+	log_full(streq(st->status, "failed") ? LOG_WARNING : LOG_INFO, 0,
+		 LOG_FIELDS({"NEWSLETTER_ID", nl}, {"MESSAGE_ID", msgid ? msgid : mid},
+			    {"INGEST_MESSAGE_ID", mid}, {"STATUS", st->status}, {"TRIPS", trips}),
+		 "newsletter %s (message %s): %s, %u trips, %u dives, %u unresolved%s%s%s", nl, mid,
+		 st->status, st->trips, st->dives, st->unresolved, kept, st->reason[0] ? ": " : "",
+		 st->reason);
+}
+
+static int fail_after(struct db **db, const struct config *cfg, struct wctx *c, const char *why)
+{
+	_cleanup_free_ char *reason = strdup(why);
+
+	if (!reason)
+		return -ENOMEM;
+	c->reason = reason;
+	return run_attempts(db, cfg, c, mark_failed_once);
+}
+
+static void json_unrefp(json_t **j)
+{
+	json_decref(*j);
+}
+
+int writer_write(struct db **db, const struct config *cfg, const struct writer_input *in,
+		 struct writer_stats *ret)
+{
+	_cleanup_(json_unrefp) json_t *owned = NULL;
+	struct wctx c = {.in = in, .st = ret};
+	json_error_t jerr;
+	int r;
+
+	*ret = (struct writer_stats){.status = "failed"};
+	c.result = in->result;
+	if (!c.result) {
+		owned =
+		    json_loadb(in->result_text ? in->result_text : "", in->result_len, 0, &jerr);
+		c.result = owned;
+	}
+	c.rules_version = in->rules_version ? in->rules_version : jstr(c.result, "rules_version");
+	if (!json_is_object(c.result)) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "the extraction result is not a JSON object: %s",
+			 owned || in->result ? "wrong type" : jerr.text);
+		r = fail_after(db, cfg, &c, why);
+	} else {
+		r = run_attempts(db, cfg, &c, write_once);
+		if (r < 0 && r != -ENOENT) {
+			char why[300];
+
+			snprintf(why, sizeof(why), "writing failed: %s", c.err);
+			r = fail_after(db, cfg, &c, why);
+		}
+	}
+	log_outcome(&c, r);
+	wctx_done(&c);
+	return r;
+}
+
+int writer_mark_failed(struct db **db, const struct config *cfg, unsigned long long message_id,
+		       const char *rules_version, unsigned long long duration_us,
+		       const char *reason)
+{
+	struct writer_input in = {
+	    .message_id = message_id, .rules_version = rules_version, .duration_us = duration_us};
+	struct writer_stats st;
+	struct wctx c = {.in = &in, .st = &st, .rules_version = rules_version, .reason = reason};
+	int r;
+
+	st = (struct writer_stats){.status = "failed"};
+	r = run_attempts(db, cfg, &c, mark_failed_once);
+	log_outcome(&c, r);
+	wctx_done(&c);
+	return r;
+}
