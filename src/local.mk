@@ -17,3 +17,5 @@ libdivemap_a_SOURCES += \
 	src/source-eml.c src/source-eml.h
 libdivemap_a_SOURCES += \
 	src/source-maildir.c src/source-maildir.h
+libdivemap_a_SOURCES += \
+	src/writer.c src/writer.h
