@@ -18,4 +18,8 @@ libdivemap_a_SOURCES += \
 libdivemap_a_SOURCES += \
 	src/source-maildir.c src/source-maildir.h
 libdivemap_a_SOURCES += \
+	src/migrate.c src/migrate.h src/migrate-private.h src/migrate-admin.c \
+	src/migrate-files.c src/migrate-lock.c src/migrate-state.c
+libdivemap_a_SOURCES += \
 	src/writer.c src/writer.h
+libdivemap_a_SOURCES += src/cmd-migrate.c

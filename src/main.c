@@ -19,7 +19,9 @@ struct cli {
 	struct config *cfg;
 };
 
+extern const struct command command_migrate;
 static const struct command *const commands[] = {
+    &command_migrate,
     NULL,
 };
 
