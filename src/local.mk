@@ -23,3 +23,5 @@ libdivemap_a_SOURCES += \
 libdivemap_a_SOURCES += \
 	src/writer.c src/writer.h
 libdivemap_a_SOURCES += src/cmd-migrate.c
+libdivemap_a_SOURCES += \
+	src/frame.c src/frame.h

@@ -47,3 +47,7 @@ TESTS += tests/test-source-maildir
 tests_test_source_maildir_SOURCES = tests/test-source-maildir.c
 tests_test_source_maildir_LDADD = $(TEST_LIBS)
 EXTRA_DIST += tests/dovecot.sh
+check_PROGRAMS += tests/test-frame
+TESTS += tests/test-frame
+tests_test_frame_SOURCES = tests/test-frame.c
+tests_test_frame_LDADD = $(TEST_LIBS)
