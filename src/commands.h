@@ -8,6 +8,7 @@
 #ifndef DIVEMAP_COMMANDS_H
 #define DIVEMAP_COMMANDS_H
 
+#include <stdbool.h>
 #include <sysexits.h>
 
 struct config;
@@ -17,6 +18,7 @@ struct command {
 	const char *name;
 	const char *summary; /* one line for `divemap-ingest --help` */
 	int (*run)(int argc, char **argv, struct cli *cli);
+	bool hidden; /* internal: not listed by --help */
 };
 
 /* Loads the configuration once (-c FILE or the default path) and applies

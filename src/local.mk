@@ -25,3 +25,6 @@ libdivemap_a_SOURCES += \
 libdivemap_a_SOURCES += src/cmd-migrate.c
 libdivemap_a_SOURCES += \
 	src/frame.c src/frame.h
+libdivemap_a_SOURCES += \
+	src/worker.c src/worker.h \
+	src/cmd-worker.c

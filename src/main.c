@@ -20,8 +20,12 @@ struct cli {
 };
 
 extern const struct command command_migrate;
+extern const struct command command_parse;
+extern const struct command command_worker;
 static const struct command *const commands[] = {
     &command_migrate,
+    &command_parse,
+    &command_worker,
     NULL,
 };
 
@@ -43,7 +47,8 @@ static void usage(FILE *out)
 		"Commands:\n",
 		CONFIG_DEFAULT_PATH);
 	for (size_t i = 0; commands[i]; i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		if (!commands[i]->hidden)
+			fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(out, "\nEnvironment: DATABASE_URL overrides [database] url "
 		     "(mysql://user:pass@host:port/db).\n"
 		     "`divemap-ingest COMMAND --help` describes a command.\n");

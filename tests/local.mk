@@ -51,3 +51,8 @@ check_PROGRAMS += tests/test-frame
 TESTS += tests/test-frame
 tests_test_frame_SOURCES = tests/test-frame.c
 tests_test_frame_LDADD = $(TEST_LIBS)
+# The worker against a test double of the pipeline (tests/pipeline-fake.c).
+check_PROGRAMS += tests/test-worker
+TESTS += tests/test-worker
+tests_test_worker_SOURCES = tests/test-worker.c tests/pipeline-fake.c
+tests_test_worker_LDADD = $(TEST_LIBS)

@@ -1,0 +1,241 @@
+/* Tests of the sandboxed worker (src/worker.c) against the test double of
+ * the pipeline (tests/pipeline-fake.c): the parent re-executes this program
+ * as "divemap-ingest worker", which runs worker_child_main(3) below. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "frame.h"
+#include "strutil.h"
+#include "worker.h"
+
+static const char plain[] = "From: a@b.example\r\nSubject: trip\r\n\r\nSaturday 09:00\r\n";
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the one opendir holds */
+}
+
+static struct worker *new_worker(unsigned timeout_s, uint64_t max_memory)
+{
+	struct worker_settings s = {.rules_dir = "rules",
+				    .timeout_s = timeout_s,
+				    .max_memory = max_memory,
+				    .max_message_size = 1u << 20};
+	struct worker *w = NULL;
+
+	assert_int_equal(worker_new(&s, &w), 0);
+	return w;
+}
+
+/* Runs one message; returns the error and leaves the JSON or reason in *out. */
+static int run(struct worker *w, const char *raw, char **out)
+{
+	char *json = NULL, *reason = NULL;
+	int r = worker_process(w, raw, strlen(raw), &json, &reason);
+
+	if (r == 0) {
+		assert_non_null(json);
+		assert_null(reason);
+		*out = json;
+	} else {
+		assert_null(json);
+		assert_non_null(reason);
+		*out = reason;
+	}
+	return r;
+}
+
+static void expect_ok(struct worker *w, const char *raw, const char *json)
+{
+	_cleanup_free_ char *out = NULL;
+
+	assert_int_equal(run(w, raw, &out), 0);
+	assert_string_equal(out, json);
+}
+
+static void expect_death(struct worker *w, const char *raw, const char *reason_part)
+{
+	_cleanup_free_ char *out = NULL;
+
+	assert_int_equal(run(w, raw, &out), -ECHILD);
+	if (!strstr(out, reason_part))
+		fail_msg("reason '%s' does not say '%s'", out, reason_part);
+}
+
+static void test_worker_round_trip(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+
+	expect_ok(w, plain, "{\"length\": 52, \"names\": 0, \"rules_version\": \"fake\"}");
+	expect_ok(w, "", "{\"length\": 0, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_bad_message_is_ebadmsg_and_worker_lives(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	_cleanup_free_ char *out = NULL;
+
+	assert_int_equal(run(w, "BAD-MIME", &out), -EBADMSG);
+	assert_string_equal(out, "broken MIME structure");
+	expect_ok(w, "x", "{\"length\": 1, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_message_over_maximum(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	_cleanup_free_ char *big = calloc(1, (1u << 20) + 2);
+	_cleanup_free_ char *out = NULL;
+
+	assert_non_null(big);
+	memset(big, 'a', (1u << 20) + 1);
+	assert_int_equal(run(w, big, &out), -EBADMSG);
+	assert_non_null(strstr(out, "exceeds the maximum"));
+}
+
+static void test_worker_crash_then_next_message_works(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+
+	expect_death(w, "Subject: CRASH-ME\r\n\r\n", "worker killed by signal 11 (SIGSEGV)");
+	expect_ok(w, plain, "{\"length\": 52, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_hang_is_killed_after_timeout(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(1, 0);
+	uint64_t start = frame_now_us(), took;
+
+	expect_death(w, "HANG-ME", "worker exceeded 1 s");
+	took = frame_now_us() - start;
+	assert_true(took >= 1000000);
+	assert_true(took < 2000000);
+	expect_ok(w, "y", "{\"length\": 1, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_out_of_memory(void **state)
+{
+#ifdef __SANITIZE_ADDRESS__
+	skip(); /* the worker gets no address-space limit under AddressSanitizer */
+#endif
+	_cleanup_(worker_freep) struct worker *w = new_worker(20, 256u << 20);
+
+	expect_death(w, "EAT-MEMORY", "worker ran out of memory (limit 256 MiB)");
+	expect_ok(w, "z", "{\"length\": 1, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_names_resent_after_restart(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	static const char names[] = "{\"sites\": [[1, \"Pothitos\"]]}";
+	char want[128];
+
+	snprintf(want, sizeof(want), "{\"length\": 1, \"names\": %zu, \"rules_version\": \"fake\"}",
+		 strlen(names));
+	assert_int_equal(worker_set_names(w, names, strlen(names)), 0);
+	expect_ok(w, "a", want);
+	expect_death(w, "CRASH-ME", "signal 11");
+	expect_ok(w, "a", want);
+	/* refused names leave the accepted ones in place */
+	assert_int_equal(worker_set_names(w, "[]", 2), -EINVAL);
+	expect_death(w, "CRASH-ME", "signal 11");
+	expect_ok(w, "a", want);
+	/* names set while no worker runs start one */
+	expect_death(w, "CRASH-ME", "signal 11");
+	assert_int_equal(worker_set_names(w, "{}", 2), 0);
+	expect_ok(w, "a", "{\"length\": 1, \"names\": 2, \"rules_version\": \"fake\"}");
+}
+
+/* The pids of this process's children. */
+static size_t children(pid_t *pids, size_t max)
+{
+	char path[64];
+	unsigned long long pid;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (n < max && fscanf(f, "%llu", &pid) == 1)
+		pids[n++] = (pid_t)pid;
+	fclose(f);
+	return n;
+}
+
+static void test_worker_dead_while_idle_is_replaced_silently(void **state)
+{
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	pid_t pids[4];
+
+	assert_int_equal(children(pids, ELEMENTSOF(pids)), 1);
+	assert_int_equal(kill(pids[0], SIGKILL), 0);
+	usleep(100000);
+	expect_ok(w, "b", "{\"length\": 1, \"names\": 0, \"rules_version\": \"fake\"}");
+}
+
+static void test_worker_bad_rules_fail_worker_new(void **state)
+{
+	struct worker_settings s = {.rules_dir = "MISSING"};
+	struct worker *w = NULL;
+	int before = count_fds();
+
+	assert_int_equal(worker_new(&s, &w), -ENOENT);
+	assert_null(w);
+	assert_int_equal(count_fds(), before);
+}
+
+static void test_worker_thousand_messages_no_fd_leak(void **state)
+{
+	int before = count_fds(), during;
+	struct worker *w = new_worker(5, 0);
+
+	during = count_fds();
+	for (unsigned i = 0; i < 1000; i++) {
+		_cleanup_free_ char *out = NULL;
+
+		assert_int_equal(run(w, plain, &out), 0);
+	}
+	assert_int_equal(count_fds(), during);
+	worker_free(w);
+	assert_int_equal(count_fds(), before);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_worker_round_trip),
+	    cmocka_unit_test(test_worker_bad_message_is_ebadmsg_and_worker_lives),
+	    cmocka_unit_test(test_worker_message_over_maximum),
+	    cmocka_unit_test(test_worker_crash_then_next_message_works),
+	    cmocka_unit_test(test_worker_hang_is_killed_after_timeout),
+	    cmocka_unit_test(test_worker_out_of_memory),
+	    cmocka_unit_test(test_worker_names_resent_after_restart),
+	    cmocka_unit_test(test_worker_dead_while_idle_is_replaced_silently),
+	    cmocka_unit_test(test_worker_bad_rules_fail_worker_new),
+	    cmocka_unit_test(test_worker_thousand_messages_no_fd_leak),
+	};
+
+	/* the worker re-executes this program (/proc/self/exe) */
+	if (argc == 2 && streq(argv[1], "worker"))
+		return worker_child_main(3) < 0 ? 1 : 0;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
