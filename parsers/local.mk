@@ -12,3 +12,8 @@ libdivemap_a_SOURCES += \
 	parsers/rules.c parsers/rules.h parsers/rules-private.h \
 	parsers/rules-parse.c parsers/rules-compile.c \
 	parsers/dates.c parsers/dates.h
+libdivemap_a_SOURCES += \
+	parsers/extract.c parsers/extract.h parsers/extract-private.h \
+	parsers/extract-facts.c parsers/extract-sites.c parsers/extract-trip.c \
+	parsers/extract-json.c
+libdivemap_a_SOURCES += parsers/pipeline.c parsers/pipeline.h

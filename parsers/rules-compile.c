@@ -1,6 +1,7 @@
 /* rules-compile.c: macro expansion, accent folding and PCRE2 compilation. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -14,7 +15,7 @@
 /* Greek vowels, accented or not, upper or lower: each maps to a class that
  * matches every accent variant (case is left to PCRE2_CASELESS). */
 static const char *const vowel_classes[] = {
-	"αάΑΆ", "εέΕΈ", "ηήΗΉ", "ιίϊΐΙΊΪ", "οόΟΌ", "υύϋΰΥΎΫ", "ωώΩΏ",
+    "αάΑΆ", "εέΕΈ", "ηήΗΉ", "ιίϊΐΙΊΪ", "οόΟΌ", "υύϋΰΥΎΫ", "ωώΩΏ",
 };
 
 static const char *vowel_class(utf8proc_int32_t c)
@@ -54,7 +55,8 @@ static int fold_pattern(const char *p, struct buf *out)
 			if (p[1] == 'Q')
 				quoted = true;
 			utf8proc_int32_t c2;
-			utf8proc_ssize_t n2 = p[1] ? utf8proc_iterate((const utf8proc_uint8_t *)p + 1, -1, &c2) : 0;
+			utf8proc_ssize_t n2 =
+			    p[1] ? utf8proc_iterate((const utf8proc_uint8_t *)p + 1, -1, &c2) : 0;
 			if (n2 < 0)
 				return -EINVAL;
 			k = buf_append(out, p, (size_t)(1 + n2));
@@ -220,9 +222,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 	if (k < 0)
 		return rules_fail(err, k, rule->file, rule->line, "pattern is not UTF-8 in",
 				  rule->id);
-	rule->code = pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
-				   PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES, &code,
-				   &off, NULL);
+	rule->code =
+	    pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
+			  PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES | PCRE2_MULTILINE,
+			  &code, &off, NULL);
 	if (!rule->code) {
 		PCRE2_UCHAR msg[256];
 		char where[300];
@@ -231,7 +234,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 			 (const char *)msg, rule->id, (size_t)off);
 		return rules_fail(err, -EINVAL, rule->file, rule->line, "bad pattern:", where);
 	}
-	(void)pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE); /* the interpreter is fine too */
+	/* The interpreter gives the same answers; DIVEMAP_RULES_NO_JIT=1 picks it
+	 * (valgrind cannot follow JIT code). */
+	if (!getenv("DIVEMAP_RULES_NO_JIT"))
+		(void)pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 #include "rules-private.h"
 #include "strutil.h"
 
-#define RULES_FILE_MAX (1u << 20)
+#define RULES_FILE_MAX      (1u << 20)
 #define RULES_MAX_EXPANSION 8 /* nesting of {define}s */
 
 enum section { SEC_NONE, SEC_VOCAB, SEC_DEFINE, SEC_RULES };
@@ -63,8 +63,10 @@ static int add_define(struct parse_state *ps, char *line, char **err)
 		return -ENOMEM;
 	r->defines = d;
 	d = &d[r->n_defines];
-	*d = (struct define){.name = strdup(name), .pattern = strdup(strstrip(eq + 1)),
-			     .file = strdup(ps->file), .line = ps->line};
+	*d = (struct define){.name = strdup(name),
+			     .pattern = strdup(strstrip(eq + 1)),
+			     .file = strdup(ps->file),
+			     .line = ps->line};
 	r->n_defines++;
 	if (!d->name || !d->pattern || !d->file)
 		return -ENOMEM;
@@ -111,8 +113,11 @@ static int add_rule(struct parse_state *ps, char *line, char **err)
 		r->rules = nr;
 		rule = &nr[r->n_rules++];
 	}
-	*rule = (struct rule){.id = strdup(id), .source = strdup(pattern),
-			      .file = strdup(ps->file), .line = ps->line, .kind = k};
+	*rule = (struct rule){.id = strdup(id),
+			      .source = strdup(pattern),
+			      .file = strdup(ps->file),
+			      .line = ps->line,
+			      .kind = k};
 	if (!rule->id || !rule->source || !rule->file)
 		return -ENOMEM;
 	return 0;
@@ -168,8 +173,8 @@ static int parse_text(struct parse_state *ps, char *text, char **err)
 		else if (ps->sec == SEC_RULES)
 			k = add_rule(ps, line, err);
 		else
-			k = rules_fail(err, -EINVAL, ps->file, ps->line,
-				       "text outside a section", NULL);
+			k = rules_fail(err, -EINVAL, ps->file, ps->line, "text outside a section",
+				       NULL);
 	}
 	(void)save;
 	return k;

@@ -16,40 +16,38 @@
 #include "strutil.h"
 
 static const char *const kind_names[_RK_MAX] = {
-	[RK_DATE] = "date",
-	[RK_WEEKDAY] = "weekday",
-	[RK_RELDAY] = "relday",
-	[RK_TIME] = "time",
-	[RK_MEET_TIME] = "meet_time",
-	[RK_DIVE_TIME] = "dive_time",
-	[RK_PRICE] = "price",
-	[RK_PRICE_EXTRA] = "price_extra",
-	[RK_DURATION] = "duration",
-	[RK_DIVE_DURATION] = "dive_duration",
-	[RK_GROUP_SIZE] = "group_size",
-	[RK_LEVEL] = "level",
-	[RK_REQUIREMENT] = "requirement",
-	[RK_CANCEL] = "cancel",
-	[RK_MOVE] = "move",
-	[RK_PAST] = "past",
-	[RK_NOTRIP] = "notrip",
-	[RK_IGNORE] = "ignore",
-	[RK_DIVE_COUNT] = "dive_count",
-	[RK_SITE] = "site",
-	[RK_SITE_WEAK] = "site_weak",
-	[RK_SITE_DESCRIPTOR] = "site_descriptor",
-	[RK_SITE_HEADER] = "site_header",
-	[RK_REQ_HEADER] = "req_header",
+    [RK_DATE] = "date",
+    [RK_WEEKDAY] = "weekday",
+    [RK_RELDAY] = "relday",
+    [RK_TIME] = "time",
+    [RK_MEET_TIME] = "meet_time",
+    [RK_DIVE_TIME] = "dive_time",
+    [RK_PRICE] = "price",
+    [RK_PRICE_EXTRA] = "price_extra",
+    [RK_DURATION] = "duration",
+    [RK_DIVE_DURATION] = "dive_duration",
+    [RK_GROUP_SIZE] = "group_size",
+    [RK_LEVEL] = "level",
+    [RK_REQUIREMENT] = "requirement",
+    [RK_CANCEL] = "cancel",
+    [RK_MOVE] = "move",
+    [RK_PAST] = "past",
+    [RK_NOTRIP] = "notrip",
+    [RK_IGNORE] = "ignore",
+    [RK_DIVE_COUNT] = "dive_count",
+    [RK_SITE] = "site",
+    [RK_SITE_WEAK] = "site_weak",
+    [RK_SITE_DESCRIPTOR] = "site_descriptor",
+    [RK_SITE_HEADER] = "site_header",
+    [RK_REQ_HEADER] = "req_header",
 };
 
 static const char *const group_names[_RG_MAX] = {
-	[RG_DAY] = "day",       [RG_DAY2] = "day2",       [RG_MONTH] = "month",
-	[RG_YEAR] = "year",     [RG_WEEKDAY] = "weekday", [RG_REL] = "rel",
-	[RG_HOUR] = "hour",     [RG_MIN] = "min",         [RG_PM] = "pm",
-	[RG_AM] = "am",         [RG_QTO] = "qto",         [RG_NOON] = "noon",
-	[RG_AMOUNT] = "amount", [RG_CUR] = "cur",      [RG_N] = "n",             [RG_HOURS] = "hours",
-	[RG_MINUTES] = "minutes", [RG_LEVEL] = "level",   [RG_COUNT] = "count",
-	[RG_SITE] = "site",
+    [RG_DAY] = "day",         [RG_DAY2] = "day2",   [RG_MONTH] = "month", [RG_YEAR] = "year",
+    [RG_WEEKDAY] = "weekday", [RG_REL] = "rel",     [RG_HOUR] = "hour",   [RG_MIN] = "min",
+    [RG_PM] = "pm",           [RG_AM] = "am",       [RG_QTO] = "qto",     [RG_NOON] = "noon",
+    [RG_AMOUNT] = "amount",   [RG_CUR] = "cur",     [RG_N] = "n",         [RG_HOURS] = "hours",
+    [RG_MINUTES] = "minutes", [RG_LEVEL] = "level", [RG_COUNT] = "count", [RG_SITE] = "site",
 };
 
 const char *rule_kind_name(enum rule_kind k)
@@ -94,10 +92,29 @@ char *rules_fold(const char *s, size_t n)
 
 	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
 			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
-				 UTF8PROC_STRIPMARK);
+			     UTF8PROC_STRIPMARK);
 	if (r < 0)
 		return strndup(s, n);
 	return (char *)out;
+}
+
+/* Runs of white space become one space; none at either end. */
+static void collapse_space(char *s)
+{
+	char *w = s;
+	bool space = false;
+
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			space = w > s;
+			continue;
+		}
+		if (space)
+			*w++ = ' ';
+		space = false;
+		*w++ = *p;
+	}
+	*w = '\0';
 }
 
 static struct vocab *vocab_find(const struct rules *r, const char *name)
@@ -171,7 +188,7 @@ int rules_vocab_lookup(const struct rules *r, const char *name, const char *s, s
 	f = rules_fold(s, n);
 	if (!f)
 		return -ENOMEM;
-	strstrip(f);
+	collapse_space(f);
 	for (size_t i = 0; i < v->n; i++)
 		if (streq(v->folded_words[i], f)) {
 			*ret_key = v->keys[i];
@@ -279,8 +296,8 @@ int rules_match(const struct rules *r, const struct rule *rule, const char *text
 		int esz;
 
 		ret->gs[g] = ret->ge[g] = (size_t)-1;
-		esz = pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)group_names[g],
-						     &first, &last);
+		esz = pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)group_names[g], &first,
+						     &last);
 		if (esz <= 0)
 			continue;
 		/* the first set group of that name (names may repeat) */
@@ -297,8 +314,7 @@ int rules_match(const struct rules *r, const struct rule *rule, const char *text
 	return 1;
 }
 
-int rules_load(const char *dir, const char *override_dir, struct rules **ret,
-	       char **reterr_reason)
+int rules_load(const char *dir, const char *override_dir, struct rules **ret, char **reterr_reason)
 {
 	struct rules *r;
 	_cleanup_buf_ struct buf all = BUF_INIT(BUF_MAX_TEXT);
@@ -337,8 +353,8 @@ int rules_load(const char *dir, const char *override_dir, struct rules **ret,
 int rules_fail(char **reterr_reason, int r, const char *file, unsigned line, const char *msg,
 	       const char *arg)
 {
-	return fail(reterr_reason, r, file, line, "%s%s%s%s", msg, arg ? " '" : "",
-		    arg ? arg : "", arg ? "'" : "");
+	return fail(reterr_reason, r, file, line, "%s%s%s%s", msg, arg ? " '" : "", arg ? arg : "",
+		    arg ? "'" : "");
 }
 
 int rules_kind_from_name(const char *s)

@@ -17,35 +17,71 @@ struct rule;
 
 /* Kinds a rule can emit; rules/README.md says what each one means. */
 enum rule_kind {
-	RK_DATE, RK_WEEKDAY, RK_RELDAY, RK_TIME, RK_MEET_TIME, RK_DIVE_TIME, RK_PRICE,
-	RK_PRICE_EXTRA, RK_DURATION, RK_DIVE_DURATION, RK_GROUP_SIZE, RK_LEVEL,
-	RK_REQUIREMENT, RK_CANCEL, RK_MOVE, RK_PAST, RK_NOTRIP, RK_IGNORE, RK_DIVE_COUNT,
-	RK_SITE, RK_SITE_WEAK, RK_SITE_DESCRIPTOR, RK_SITE_HEADER, RK_REQ_HEADER,
+	RK_DATE,
+	RK_WEEKDAY,
+	RK_RELDAY,
+	RK_TIME,
+	RK_MEET_TIME,
+	RK_DIVE_TIME,
+	RK_PRICE,
+	RK_PRICE_EXTRA,
+	RK_DURATION,
+	RK_DIVE_DURATION,
+	RK_GROUP_SIZE,
+	RK_LEVEL,
+	RK_REQUIREMENT,
+	RK_CANCEL,
+	RK_MOVE,
+	RK_PAST,
+	RK_NOTRIP,
+	RK_IGNORE,
+	RK_DIVE_COUNT,
+	RK_SITE,
+	RK_SITE_WEAK,
+	RK_SITE_DESCRIPTOR,
+	RK_SITE_HEADER,
+	RK_REQ_HEADER,
 	_RK_MAX
 };
 
 /* Named groups a pattern may set; the engine reads them by these names. */
 enum rule_group {
-	RG_DAY, RG_DAY2, RG_MONTH, RG_YEAR, RG_WEEKDAY, RG_REL, RG_HOUR, RG_MIN, RG_PM, RG_AM,
-	RG_QTO, RG_NOON, RG_AMOUNT, RG_CUR, RG_N, RG_HOURS, RG_MINUTES, RG_LEVEL, RG_COUNT,
+	RG_DAY,
+	RG_DAY2,
+	RG_MONTH,
+	RG_YEAR,
+	RG_WEEKDAY,
+	RG_REL,
+	RG_HOUR,
+	RG_MIN,
+	RG_PM,
+	RG_AM,
+	RG_QTO,
+	RG_NOON,
+	RG_AMOUNT,
+	RG_CUR,
+	RG_N,
+	RG_HOURS,
+	RG_MINUTES,
+	RG_LEVEL,
+	RG_COUNT,
 	RG_SITE,
 	_RG_MAX
 };
 
 struct rule_match {
-	size_t start, end;                            /* the whole match, bytes */
-	size_t gs[_RG_MAX], ge[_RG_MAX];              /* group spans; gs == (size_t)-1: unset */
+	size_t start, end;               /* the whole match, bytes */
+	size_t gs[_RG_MAX], ge[_RG_MAX]; /* group spans; gs == (size_t)-1: unset */
 };
 
 #define RULES_MATCH_LIMIT_DEFAULT 100000u
 #define RULES_DEPTH_LIMIT_DEFAULT 2000u
 
-int rules_load(const char *dir, const char *override_dir, struct rules **ret,
-	       char **reterr_reason);
+int rules_load(const char *dir, const char *override_dir, struct rules **ret, char **reterr_reason);
 struct rules *rules_free(struct rules *r);
 /* Lowers the per-match budget (0 = default); for tests and the config. */
 void rules_set_limits(struct rules *r, unsigned match_limit, unsigned depth_limit);
-const char *rules_version(const struct rules *r);     /* SHA-256 hex of the files */
+const char *rules_version(const struct rules *r); /* SHA-256 hex of the files */
 size_t rules_count(const struct rules *r);
 const struct rule *rules_get(const struct rules *r, size_t i);
 const char *rule_id(const struct rule *rule);

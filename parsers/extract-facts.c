@@ -1,0 +1,310 @@
+/* extract-facts.c: lines, rule matches over the text, and their values. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "extract-private.h"
+#include "strutil.h"
+
+static void split_cells(const char *t, struct line *l)
+{
+	size_t s = l->start;
+
+	l->n_cells = 0;
+	for (size_t p = l->start; p <= l->end && l->n_cells < EXTRACT_MAX_CELLS; p++) {
+		size_t sep = 0;
+		if (p == l->end)
+			sep = 1;
+		else if (t[p] == '\t')
+			sep = 1;
+		else if (p + 3 <= l->end && memcmp(t + p, " | ", 3) == 0)
+			sep = 3;
+		if (!sep)
+			continue;
+		l->cs[l->n_cells] = s;
+		l->ce[l->n_cells] = p;
+		l->n_cells++;
+		s = p + sep;
+		p += sep - 1;
+	}
+}
+
+static bool is_blank(const char *t, size_t s, size_t e)
+{
+	for (; s < e; s++)
+		if (t[s] != ' ' && t[s] != '\t' && t[s] != '\r')
+			return false;
+	return true;
+}
+
+int ex_split_lines(struct ex *x)
+{
+	size_t n = 1, i = 0, s = 0;
+
+	for (size_t p = 0; p < x->len; p++)
+		n += x->text[p] == '\n';
+	x->lines = calloc(n, sizeof(*x->lines));
+	if (!x->lines)
+		return -ENOMEM;
+	for (size_t p = 0; p <= x->len; p++) {
+		if (p < x->len && x->text[p] != '\n')
+			continue;
+		struct line *l = &x->lines[i++];
+		size_t e = p > s && x->text[p - 1] == '\r' ? p - 1 : p;
+		const char *t = x->text;
+		*l = (struct line){.start = s, .end = e, .blank = is_blank(t, s, e)};
+		l->quoted = e > s && t[s] == '>';
+		l->signature = (e - s == 2 || e - s == 3) && memcmp(t + s, "--", 2) == 0 &&
+			       (e - s == 2 || t[s + 2] == ' ');
+		l->table = memmem(t + s, e - s, " | ", 3) || memchr(t + s, '\t', e - s);
+		if (l->table)
+			split_cells(t, l);
+		s = p + 1;
+	}
+	x->n_lines = i;
+	return 0;
+}
+
+_printf_(2, 3) int ex_warn(struct ex *x, const char *fmt, ...)
+{
+	struct extract_result *r = x->res;
+	char *s = NULL, **w;
+	va_list ap;
+	int k;
+
+	va_start(ap, fmt);
+	k = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return -ENOMEM;
+	w = reallocarray(r->warnings, r->n_warnings + 1, sizeof(char *));
+	if (!w) {
+		free(s);
+		return -ENOMEM;
+	}
+	r->warnings = w;
+	w[r->n_warnings++] = s;
+	return 0;
+}
+
+static size_t line_of(const struct ex *x, size_t pos)
+{
+	size_t lo = 0, hi = x->n_lines;
+
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (x->lines[mid].start <= pos)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int add_hit(struct ex *x, const struct rule *rule, const struct rule_match *m)
+{
+	struct hit *h;
+	size_t line = line_of(x, m->start);
+
+	if (x->lines[line].quoted)
+		return 0;
+	if (x->n_hits >= EXTRACT_MAX_HITS)
+		return -E2BIG;
+	if ((x->n_hits & (x->n_hits - 1)) == 0) {
+		h = reallocarray(x->hits, x->n_hits ? 2 * x->n_hits : 64, sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		x->hits = h;
+	}
+	x->hits[x->n_hits++] =
+	    (struct hit){.rule = rule, .kind = rule_kind(rule), .m = *m, .line = line};
+	return 0;
+}
+
+static size_t next_char(const char *t, size_t len, size_t p)
+{
+	p++;
+	while (p < len && ((unsigned char)t[p] & 0xc0) == 0x80)
+		p++;
+	return p;
+}
+
+static int scan_rule(struct ex *x, const struct rule *rule)
+{
+	size_t pos = 0;
+
+	while (pos <= x->len) {
+		struct rule_match m;
+		int k = rules_match(x->rules, rule, x->text, x->len, pos, &m);
+		if (k == 0)
+			break;
+		if (k == -E2BIG) {
+			size_t l = line_of(x, pos);
+			k = ex_warn(x, "rule %s: match limit hit on line %zu, line skipped",
+				    rule_id(rule), l + 1);
+			if (k < 0)
+				return k;
+			if (l + 1 >= x->n_lines)
+				break;
+			pos = x->lines[l + 1].start;
+			continue;
+		}
+		if (k < 0)
+			return k;
+		k = add_hit(x, rule, &m);
+		if (k < 0)
+			return k;
+		pos = m.end > m.start ? m.end : next_char(x->text, x->len, m.start);
+	}
+	return 0;
+}
+
+static bool inside(const struct hit *a, const struct hit *b)
+{
+	return a->m.start >= b->m.start && a->m.end <= b->m.end;
+}
+
+static bool overlaps(const struct hit *a, const struct hit *b)
+{
+	return a->m.start < b->m.end && b->m.start < a->m.end;
+}
+
+static bool is_dated(enum rule_kind k)
+{
+	return k == RK_DATE || k == RK_WEEKDAY || k == RK_RELDAY;
+}
+
+static bool is_timed(enum rule_kind k)
+{
+	return k == RK_TIME || k == RK_MEET_TIME || k == RK_DIVE_TIME;
+}
+
+/* Drops what another hit says is not a fact: anything inside an ignore
+ * span, prices inside extras, times inside dates, the shorter of two
+ * overlapping dates, a weekday alone inside a date. */
+static void filter_hits(struct ex *x)
+{
+	for (size_t i = 0; i < x->n_hits; i++) {
+		struct hit *a = &x->hits[i];
+		for (size_t j = 0; j < x->n_hits && !a->dropped; j++) {
+			struct hit *b = &x->hits[j];
+			if (i == j || b->dropped)
+				continue;
+			if (b->kind == RK_IGNORE && a->kind != RK_IGNORE && inside(a, b) &&
+			    (is_dated(a->kind) || is_timed(a->kind) || a->kind == RK_PRICE))
+				a->dropped = true;
+			else if (b->kind == RK_PRICE_EXTRA && a->kind == RK_PRICE && overlaps(a, b))
+				a->dropped = true;
+			else if (is_timed(a->kind) && b->kind == RK_DATE && overlaps(a, b))
+				a->dropped = true;
+			else if (is_timed(a->kind) &&
+				 (b->kind == RK_PRICE || b->kind == RK_GROUP_SIZE) &&
+				 overlaps(a, b))
+				a->dropped = true;
+			else if (is_dated(a->kind) && is_dated(b->kind) && overlaps(a, b) &&
+				 (b->m.end - b->m.start > a->m.end - a->m.start ||
+				  (b->m.end - b->m.start == a->m.end - a->m.start && j < i)))
+				a->dropped = true;
+		}
+	}
+}
+
+static int by_position(const void *pa, const void *pb)
+{
+	const struct hit *a = pa, *b = pb;
+
+	if (a->m.start != b->m.start)
+		return a->m.start < b->m.start ? -1 : 1;
+	return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+int ex_collect_hits(struct ex *x)
+{
+	for (size_t i = 0; i < rules_count(x->rules); i++) {
+		int k = scan_rule(x, rules_get(x->rules, i));
+		if (k < 0)
+			return k;
+	}
+	filter_hits(x);
+	if (x->n_hits)
+		qsort(x->hits, x->n_hits, sizeof(*x->hits), by_position);
+	return 0;
+}
+
+bool ex_group(const struct ex *x, const struct hit *h, enum rule_group g, size_t *rs, size_t *re)
+{
+	(void)x;
+	if (h->m.gs[g] == (size_t)-1)
+		return false;
+	if (rs)
+		*rs = h->m.gs[g];
+	if (re)
+		*re = h->m.ge[g];
+	return true;
+}
+
+int ex_group_key(const struct ex *x, const struct hit *h, enum rule_group g, const char *vocab,
+		 const char **ret_key)
+{
+	size_t s, e;
+
+	if (!ex_group(x, h, g, &s, &e))
+		return -ENOENT;
+	return rules_vocab_lookup(x->rules, vocab, x->text + s, e - s, ret_key);
+}
+
+/* A group as a number: digits, or a vocabulary key (month, weekday, number). */
+int ex_group_int(const struct ex *x, const struct hit *h, enum rule_group g, int *ret)
+{
+	static const char *const vocab_of[_RG_MAX] = {
+	    [RG_MONTH] = "month",  [RG_WEEKDAY] = "weekday", [RG_REL] = "relday",
+	    [RG_COUNT] = "number", [RG_N] = "number",
+	};
+	char digits[8];
+	const char *key = NULL;
+	unsigned v;
+	size_t s, e;
+
+	if (!ex_group(x, h, g, &s, &e) || e == s)
+		return -ENOENT;
+	if (e - s < sizeof(digits) && x->text[s] >= '0' && x->text[s] <= '9') {
+		memcpy(digits, x->text + s, e - s);
+		digits[e - s] = '\0';
+		if (parse_uint32(digits, &v) < 0 || v > 100000)
+			return -EINVAL;
+		*ret = (int)v;
+		return 0;
+	}
+	if (!vocab_of[g] || rules_vocab_lookup(x->rules, vocab_of[g], x->text + s, e - s, &key) < 0)
+		return -ENOENT;
+	if (parse_uint32(key, &v) < 0)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+int ex_hit_time(const struct ex *x, const struct hit *h)
+{
+	int hour = 12, min = 0;
+
+	if (ex_group(x, h, RG_NOON, NULL, NULL))
+		return 12 * 60;
+	if (ex_group_int(x, h, RG_HOUR, &hour) < 0)
+		return -1;
+	if (ex_group_int(x, h, RG_MIN, &min) < 0)
+		min = 0;
+	if (ex_group(x, h, RG_PM, NULL, NULL) && hour < 12)
+		hour += 12;
+	if (ex_group(x, h, RG_AM, NULL, NULL) && hour == 12)
+		hour = 0;
+	if (ex_group(x, h, RG_QTO, NULL, NULL)) {
+		hour = hour == 0 ? 23 : hour - 1;
+		min = 45;
+	}
+	if (hour > 23 || min > 59)
+		return -1;
+	return hour * 60 + min;
+}

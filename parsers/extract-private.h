@@ -1,0 +1,75 @@
+/* extract-private.h: the engine's internal state, shared by extract*.c. */
+#ifndef DIVEMAP_EXTRACT_PRIVATE_H
+#define DIVEMAP_EXTRACT_PRIVATE_H
+
+#include "extract.h"
+#include "rules.h"
+
+#define EXTRACT_MAX_HITS  20000
+#define EXTRACT_MAX_CELLS 16
+
+struct line {
+	size_t start, end; /* without the newline */
+	bool blank, quoted, table, signature;
+	size_t n_cells;
+	size_t cs[EXTRACT_MAX_CELLS], ce[EXTRACT_MAX_CELLS];
+};
+
+struct hit {
+	const struct rule *rule;
+	enum rule_kind kind;
+	struct rule_match m;
+	size_t line;
+	bool dropped;
+};
+
+struct cand { /* a site named in a line */
+	size_t start, end;
+	char *name;
+	int id;
+	bool strong;
+	int time; /* a time written next to it, -1 */
+	size_t time_start, time_end;
+	const char *rule_id;
+};
+
+struct ex {
+	const struct rules *rules;
+	const struct extract_input *in;
+	const char *text;
+	size_t len;
+	struct line *lines;
+	size_t n_lines;
+	struct hit *hits;
+	size_t n_hits;
+	struct extract_result *res;
+	int header_site_col, header_req_col, header_level_col; /* -1 = none */
+};
+
+/* extract-facts.c */
+int ex_split_lines(struct ex *x);
+int ex_collect_hits(struct ex *x);
+int ex_warn(struct ex *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool ex_group(const struct ex *x, const struct hit *h, enum rule_group g, size_t *rs, size_t *re);
+int ex_group_int(const struct ex *x, const struct hit *h, enum rule_group g, int *ret);
+int ex_group_key(const struct ex *x, const struct hit *h, enum rule_group g, const char *vocab,
+		 const char **ret_key);
+int ex_hit_time(const struct ex *x, const struct hit *h); /* minutes or -1 */
+/* extract-sites.c */
+int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n);
+int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n);
+void ex_cands_free(struct cand *c, size_t n);
+bool ex_is_word_in(const struct ex *x, const char *vocab, const char *s, size_t n);
+
+/* extract-trip.c: one trip region (lines, dates) to trips in the result. */
+struct region {
+	struct date dates[8];
+	size_t n_dates;
+	struct extract_span date_span;
+	size_t lines[256];
+	size_t n_lines;
+	bool cancelled, notrip, past;
+};
+/* 1 = trips added, 0 = nothing stated (an empty heading), < 0 on error. */
+int ex_region_emit(struct ex *x, const struct region *rg);
+#endif

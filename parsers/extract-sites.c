@@ -1,0 +1,369 @@
+/* extract-sites.c: finding the site names of a line.
+ *
+ * A name starts where a site rule says (after "1η βουτιά", a time at the
+ * start of a row, "dive at") or wherever a capitalised phrase resolves to a
+ * known site. From its start a name runs over capitalised words, site
+ * terminology (ναυάγιο, ν., wreck) and joining words (του, of) up to
+ * punctuation or a lower-case word. Names inside parentheses or after a
+ * location descriptor ("βόρεια του", "near") are not dives. */
+#include <errno.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "cleanup.h"
+#include "extract-private.h"
+#include "strutil.h"
+
+#define PHRASE_MAX_WORDS 8
+
+struct word {
+	size_t s, e;
+	bool cap, term, link, digit;
+};
+
+static size_t cp(const char *t, size_t end, size_t p, utf8proc_int32_t *c)
+{
+	utf8proc_ssize_t n =
+	    utf8proc_iterate((const utf8proc_uint8_t *)t + p, (utf8proc_ssize_t)(end - p), c);
+	if (n <= 0) {
+		*c = -1;
+		return 1;
+	}
+	return (size_t)n;
+}
+
+static bool is_letter(utf8proc_int32_t c)
+{
+	utf8proc_category_t k = c < 0 ? UTF8PROC_CATEGORY_CN : utf8proc_category(c);
+	return k >= UTF8PROC_CATEGORY_LU && k <= UTF8PROC_CATEGORY_LO;
+}
+
+static bool is_alnum(utf8proc_int32_t c)
+{
+	return is_letter(c) || (c >= '0' && c <= '9') || (c >= 0x300 && c <= 0x36f);
+}
+
+bool ex_is_word_in(const struct ex *x, const char *vocab, const char *s, size_t n)
+{
+	const char *key;
+
+	return rules_vocab_lookup(x->rules, vocab, s, n, &key) == 0;
+}
+
+/* The word at p (letters/digits, inner ' and -), or false. */
+static bool read_word(const struct ex *x, size_t p, size_t end, struct word *w)
+{
+	const char *t = x->text;
+	utf8proc_int32_t c;
+	size_t q = p;
+
+	if (p >= end || !is_alnum((cp(t, end, p, &c), c)))
+		return false;
+	while (q < end) {
+		size_t n = cp(t, end, q, &c);
+		if (is_alnum(c))
+			q += n;
+		else if ((c == '\'' || c == '-') && q + 1 < end &&
+			 is_alnum((cp(t, end, q + 1, &c), c)))
+			q += 1;
+		else
+			break;
+	}
+	*w = (struct word){.s = p, .e = q};
+	if (q < end && t[q] == '.' && ex_is_word_in(x, "site_term", t + p, q + 1 - p))
+		w->e = ++q;
+	cp(t, end, p, &c);
+	w->digit = c >= '0' && c <= '9';
+	w->cap = !w->digit && (utf8proc_isupper(c) || utf8proc_category(c) == UTF8PROC_CATEGORY_LT);
+	w->term = ex_is_word_in(x, "site_term", t + p, w->e - p);
+	w->link = ex_is_word_in(x, "site_link", t + p, w->e - p);
+	return true;
+}
+
+static size_t skip_spaces(const char *t, size_t p, size_t end)
+{
+	while (p < end && (t[p] == ' ' || t[p] == '\t'))
+		p++;
+	return p;
+}
+
+/* Reads a site name from p; returns the number of words (0: none). */
+static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_lower,
+			  struct word *ws)
+{
+	const char *t = x->text;
+	size_t n = 0, lower = 0;
+	struct word w;
+
+	for (p = skip_spaces(t, p, end); read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
+		if (w.cap || w.term || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s))
+			break;
+	}
+	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
+		if (ex_is_word_in(x, "and", t + w.s, w.e - w.s) && !w.cap)
+			break;
+		if (w.cap || w.term || (w.digit && n > 0 && w.e - w.s <= 4) || (w.link && n > 0))
+			ws[n++] = w;
+		else if (allow_lower && lower < 3 &&
+			 !ex_is_word_in(x, "site_prep", t + w.s, w.e - w.s)) {
+			lower++;
+			ws[n++] = w;
+		} else
+			break;
+	}
+	while (n > 0 && ws[n - 1].link && !ws[n - 1].cap)
+		n--;
+	return n;
+}
+
+static int resolve(const struct ex *x, size_t s, size_t e, int *ret_id)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (!x->in->resolve_site)
+		return -ENOENT;
+	name = strndup(x->text + s, e - s);
+	if (!name)
+		return -ENOMEM;
+	return x->in->resolve_site(x->in->userdata, name, ret_id) == 0 && *ret_id > 0 ? 0 : -ENOENT;
+}
+
+/* The longest run of ws[] (earliest first) that is a known site. */
+static int resolve_words(const struct ex *x, const struct word *ws, size_t n, int *ret_id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ws[i].link)
+			continue;
+		for (size_t j = n; j > i; j--) {
+			bool named = false;
+			for (size_t k = i; k < j; k++)
+				named |= !ws[k].term && !ws[k].link && !ws[k].digit;
+			if (named && resolve(x, ws[i].s, ws[j - 1].e, ret_id) == 0)
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int add_cand(struct cand **cs, size_t *n, size_t s, size_t e, const struct ex *x, int id,
+		    bool strong, const char *rule_id)
+{
+	struct cand *c = reallocarray(*cs, *n + 1, sizeof(**cs));
+
+	if (!c)
+		return -ENOMEM;
+	*cs = c;
+	c[*n] = (struct cand){.start = s,
+			      .end = e,
+			      .id = id,
+			      .strong = strong,
+			      .time = -1,
+			      .rule_id = rule_id,
+			      .name = strndup(x->text + s, e - s)};
+	if (!c[*n].name)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+void ex_cands_free(struct cand *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(c[i].name);
+	free(c);
+}
+
+/* A phrase read at a rule's site mark: a candidate unless it is no name. */
+static int cand_at(const struct ex *x, size_t p, size_t end, bool strong, const char *rule_id,
+		   struct cand **cs, size_t *n)
+{
+	struct word ws[PHRASE_MAX_WORDS];
+	size_t nw = read_phrase(x, p, end, true, ws);
+	bool cap = false;
+	int id = 0;
+
+	if (nw == 0 || ex_is_word_in(x, "not_site", x->text + ws[0].s, ws[0].e - ws[0].s) ||
+	    ex_is_word_in(x, "meet", x->text + ws[0].s, ws[0].e - ws[0].s))
+		return 0;
+	if (resolve_words(x, ws, nw, &id) < 0) {
+		size_t k = 0;
+		id = 0;
+		while (k < nw && (ws[k].cap || ws[k].term || ws[k].link || ws[k].digit))
+			cap |= ws[k++].cap;
+		nw = k;
+		while (nw > 0 && ws[nw - 1].link)
+			nw--;
+		if (!cap || nw == 0)
+			return 0;
+	}
+	return add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, strong, rule_id);
+}
+
+static bool in_zone(const size_t *zs, const size_t *ze, size_t nz, size_t p)
+{
+	for (size_t i = 0; i < nz; i++)
+		if (p >= zs[i] && p < ze[i])
+			return true;
+	return false;
+}
+
+static bool covered(const struct cand *cs, size_t n, size_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p >= cs[i].start && p < cs[i].end)
+			return true;
+	return false;
+}
+
+/* Parenthesised text and what descriptor rules point at are no dive sites. */
+static size_t zones(const struct ex *x, size_t line, const struct line *l, size_t *zs, size_t *ze,
+		    size_t max)
+{
+	size_t nz = 0, open = 0;
+	int depth = 0;
+
+	for (size_t p = l->start; p < l->end && nz < max; p++) {
+		if (x->text[p] == '(' && depth++ == 0)
+			open = p;
+		else if (x->text[p] == ')' && depth > 0 && --depth == 0) {
+			zs[nz] = open;
+			ze[nz++] = p + 1;
+		}
+	}
+	for (size_t i = 0; i < x->n_hits && nz < max; i++) {
+		const struct hit *h = &x->hits[i];
+		struct word ws[PHRASE_MAX_WORDS];
+		size_t s, nw;
+		if (h->line != line || h->dropped || h->kind != RK_SITE_DESCRIPTOR ||
+		    !ex_group(x, h, RG_SITE, &s, NULL))
+			continue;
+		nw = read_phrase(x, s, l->end, false, ws);
+		zs[nz] = h->m.start;
+		ze[nz++] = nw ? ws[nw - 1].e : h->m.end;
+	}
+	return nz;
+}
+
+/* Every capitalised phrase or terminology word that resolves. */
+static int scan_known(const struct ex *x, const struct line *l, const size_t *zs, const size_t *ze,
+		      size_t nz, struct cand **cs, size_t *n)
+{
+	const char *t = x->text;
+	size_t p = l->start;
+
+	while (p < l->end) {
+		struct word w, ws[PHRASE_MAX_WORDS];
+		utf8proc_int32_t c;
+		size_t nw;
+		int id;
+
+		if (!read_word(x, p, l->end, &w)) {
+			p += cp(t, l->end, p, &c);
+			continue;
+		}
+		if ((w.cap || w.term) && !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) &&
+		    !ex_is_word_in(x, "not_site", t + w.s, w.e - w.s) &&
+		    (nw = read_phrase(x, p, l->end, false, ws)) > 0 && ws[0].s == p &&
+		    resolve_words(x, ws, nw, &id) == 0) {
+			int k = add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, true, NULL);
+			if (k < 0)
+				return k;
+			p = ws[nw - 1].e;
+			continue;
+		}
+		p = w.e;
+	}
+	return 0;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+/* Only prepositions between two names: the second locates the first
+ * ("ναυάγιο Πατρίς στον Πάτροκλο", "wreck off Comino"). */
+static bool only_preps(const struct ex *x, size_t s, size_t e)
+{
+	struct word w;
+	bool any = false;
+
+	for (s = skip_spaces(x->text, s, e); s < e; s = skip_spaces(x->text, w.e, e)) {
+		if (!read_word(x, s, e, &w) ||
+		    !ex_is_word_in(x, "site_prep", x->text + w.s, w.e - w.s))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+static void drop_located(struct cand *cs, size_t *n, const struct ex *x)
+{
+	for (size_t i = 1; i < *n; i++) {
+		if (!only_preps(x, cs[i - 1].end, cs[i].start))
+			continue;
+		free(cs[i].name);
+		memmove(&cs[i], &cs[i + 1], (*n - i - 1) * sizeof(*cs));
+		(*n)--;
+		i--;
+	}
+}
+
+int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
+{
+	const struct line *l = &x->lines[line];
+	struct cand *cs = NULL;
+	size_t n = 0, zs[32], ze[32], nz;
+	int k = 0;
+
+	nz = zones(x, line, l, zs, ze, ELEMENTSOF(zs));
+	for (size_t i = 0; i < x->n_hits && k >= 0; i++) {
+		const struct hit *h = &x->hits[i];
+		size_t s;
+		if (h->line != line || h->dropped ||
+		    (h->kind != RK_SITE && h->kind != RK_SITE_WEAK) ||
+		    !ex_group(x, h, RG_SITE, &s, NULL) || in_zone(zs, ze, nz, s) ||
+		    covered(cs, n, s))
+			continue;
+		k = cand_at(x, s, l->end, h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
+	}
+	if (k >= 0)
+		k = scan_known(x, l, zs, ze, nz, &cs, &n);
+	if (k < 0) {
+		ex_cands_free(cs, n);
+		return k;
+	}
+	if (n)
+		qsort(cs, n, sizeof(*cs), by_start);
+	drop_located(cs, &n, x);
+	*ret = cs;
+	*ret_n = n;
+	return 0;
+}
+
+int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n)
+{
+	/* the subject is matched as a text of its own */
+	struct ex sx = *x;
+	struct line l;
+	struct cand *cs = NULL;
+	size_t n = 0;
+	int k;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!x->in->subject)
+		return 0;
+	sx.text = x->in->subject;
+	sx.len = strlen(sx.text);
+	l = (struct line){.start = 0, .end = sx.len};
+	k = scan_known(&sx, &l, NULL, NULL, 0, &cs, &n);
+	if (k < 0) {
+		ex_cands_free(cs, n);
+		return k;
+	}
+	*ret = cs;
+	*ret_n = n;
+	return 0;
+}

@@ -1,0 +1,504 @@
+/* extract-trip.c: the facts of one region become trips and dives.
+ *
+ * trip_time is the first meeting time, else the first time; the price is the
+ * lowest one stated; the difficulty the highest level stated. Dives are the
+ * sites named in the region (weak mentions only when no strong one), one per
+ * distinct site, repeated when a count says more dives at one site ("διπλή
+ * βουτιά", "2 dives"); a site of the subject stands in when the region
+ * counts dives but names none. A region that is cancelled, a course, a
+ * recap, in the past or without any dive gives no trip. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cleanup.h"
+#include "extract-private.h"
+#include "strutil.h"
+
+#define MAX_DIVES 8
+
+static const char *const level_rank[] = {
+    "OPEN_WATER",
+    "ADVANCED_OPEN_WATER",
+    "DEEP_NITROX",
+    "TECHNICAL_DIVING",
+};
+
+struct facts {
+	int time, duration, group_size, count, dive_duration;
+	const struct hit *time_hit, *duration_hit, *size_hit, *price_hit, *level_hit, *req_hit,
+	    *dive_duration_hit;
+	double price;
+	const char *currency;
+	int rank; /* index into level_rank, -1 */
+	struct buf req;
+	struct cand *cands;
+	size_t n_cands;
+	bool any;
+};
+
+static bool in_region(const struct region *rg, size_t line)
+{
+	for (size_t i = 0; i < rg->n_lines; i++)
+		if (rg->lines[i] == line)
+			return true;
+	return false;
+}
+
+static struct extract_span span_of(const struct hit *h)
+{
+	if (!h)
+		return (struct extract_span){0};
+	return (struct extract_span){h->m.start, h->m.end, rule_id(h->rule)};
+}
+
+static int parse_amount(const struct ex *x, const struct hit *h, enum rule_group g, double *ret)
+{
+	char tmp[16];
+	size_t s, e;
+
+	if (!ex_group(x, h, g, &s, &e) || e - s >= sizeof(tmp))
+		return -ENOENT;
+	memcpy(tmp, x->text + s, e - s);
+	tmp[e - s] = '\0';
+	for (char *p = tmp; *p; p++)
+		if (*p == ',')
+			*p = '.';
+	return parse_udouble(tmp, ret);
+}
+
+static int level_of(const struct ex *x, const struct hit *h, const char **ret_key)
+{
+	return ex_group_key(x, h, RG_LEVEL, "level", ret_key);
+}
+
+static int note_level(struct ex *x, struct facts *f, const struct hit *h, const char *key,
+		      bool required, size_t s, size_t e)
+{
+	for (size_t r = 0; r < ELEMENTSOF(level_rank); r++)
+		if (streq(level_rank[r], key) && (int)r > f->rank) {
+			f->rank = (int)r;
+			f->level_hit = h;
+		}
+	if (!required)
+		return 0;
+	f->req_hit = f->req_hit ? f->req_hit : h;
+	if (f->req.len > 0 && buf_puts(&f->req, ", ") < 0)
+		return -ENOMEM;
+	return buf_append(&f->req, x->text + s, e - s);
+}
+
+static int hit_fact(struct ex *x, struct facts *f, const struct hit *h)
+{
+	const char *key;
+	double v;
+	int n;
+
+	switch (h->kind) {
+	case RK_MEET_TIME:
+	case RK_TIME:
+	case RK_DIVE_TIME:
+		n = ex_hit_time(x, h);
+		if (n >= 0 && (!f->time_hit ||
+			       (h->kind == RK_MEET_TIME && f->time_hit->kind != RK_MEET_TIME))) {
+			f->time = n;
+			f->time_hit = h;
+		}
+		break;
+	case RK_DURATION:
+		if (!f->duration_hit && parse_amount(x, h, RG_HOURS, &v) == 0 && v > 0 && v <= 24) {
+			f->duration = (int)(v * 60 + 0.5);
+			f->duration_hit = h;
+		}
+		break;
+	case RK_DIVE_DURATION:
+		if (!f->dive_duration_hit && ex_group_int(x, h, RG_MINUTES, &n) == 0 && n > 0 &&
+		    n <= 300) {
+			f->dive_duration = n;
+			f->dive_duration_hit = h;
+		}
+		break;
+	case RK_PRICE:
+		if (parse_amount(x, h, RG_AMOUNT, &v) == 0 && v > 0 &&
+		    (!f->price_hit || v < f->price)) {
+			f->price = v;
+			f->price_hit = h;
+			f->currency = ex_group_key(x, h, RG_CUR, "currency", &key) == 0 ? key : "";
+		}
+		break;
+	case RK_GROUP_SIZE:
+		if (!f->size_hit && ex_group_int(x, h, RG_N, &n) == 0 && n > 0 && n <= 500) {
+			f->group_size = n;
+			f->size_hit = h;
+		}
+		break;
+	case RK_LEVEL:
+	case RK_REQUIREMENT: {
+		size_t s, e;
+		if (level_of(x, h, &key) == 0 && ex_group(x, h, RG_LEVEL, &s, &e))
+			return note_level(x, f, h, key, h->kind == RK_REQUIREMENT, s, e);
+		break;
+	}
+	case RK_DIVE_COUNT:
+		if (ex_group_int(x, h, RG_COUNT, &n) == 0 && n > f->count && n <= 4)
+			f->count = n;
+		break;
+	default:
+		return 0;
+	}
+	f->any = true;
+	return 0;
+}
+
+/* A table row: a cell that is a level; the site column; the requirement column. */
+static int row_cells(struct ex *x, struct facts *f, size_t line, struct cand **cs, size_t *n)
+{
+	const struct line *l = &x->lines[line];
+	const char *key;
+
+	if (!l->table)
+		return 0;
+	for (size_t c = 0; c < l->n_cells; c++) {
+		size_t s = l->cs[c], e = l->ce[c];
+		while (s < e && x->text[s] == ' ')
+			s++;
+		while (e > s && x->text[e - 1] == ' ')
+			e--;
+		if (rules_vocab_lookup(x->rules, "level", x->text + s, e - s, &key) == 0) {
+			int k = note_level(x, f, NULL, key, (int)c == x->header_req_col, s, e);
+			if (k < 0)
+				return k;
+		}
+		if ((int)c == x->header_site_col && *n == 0 && s < e) {
+			/* the whole cell names the place(s) even when unknown */
+			struct cand *nc = reallocarray(*cs, *n + 1, sizeof(**cs));
+			if (!nc)
+				return -ENOMEM;
+			*cs = nc;
+			nc[*n] = (struct cand){.start = s,
+					       .end = e,
+					       .strong = true,
+					       .time = -1,
+					       .name = strndup(x->text + s, e - s)};
+			if (!nc[(*n)++].name)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static size_t sep_len(const char *t, size_t p, size_t e)
+{
+	static const char *const seps[] = {" ", "\t", "|", ":", "-", "*", "–", "—", "•", "▸", "·"};
+
+	for (size_t i = 0; i < ELEMENTSOF(seps); i++) {
+		size_t n = strlen(seps[i]);
+		if (p + n <= e && memcmp(t + p, seps[i], n) == 0)
+			return n;
+	}
+	return 0;
+}
+
+static size_t word_end(const char *t, size_t p, size_t e)
+{
+	while (p < e && sep_len(t, p, e) == 0)
+		p++;
+	return p;
+}
+
+/* Before a site: only separators, prepositions, dive words, ordinals, or a
+ * word before a dive word ("09:00 | Πρωινή βουτιά | X"). After a site: only
+ * spaces and prepositions ("Blue Hole at noon"). */
+static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
+{
+	const char *t = x->text;
+
+	for (size_t p = s, q, n; p < e; p = q) {
+		if ((n = sep_len(t, p, e)) > 0) {
+			if (!before && t[p] != ' ')
+				return false;
+			q = p + n;
+			continue;
+		}
+		q = word_end(t, p, e);
+		if (ex_is_word_in(x, "site_prep", t + p, q - p) ||
+		    ex_is_word_in(x, "site_skip", t + p, q - p))
+			continue;
+		if (!before)
+			return false;
+		if (ex_is_word_in(x, "dive_word", t + p, q - p) ||
+		    (t[p] >= '0' && t[p] <= '9' && q - p <= 4))
+			continue;
+		size_t r = q;
+		while (r < e && sep_len(t, r, e) > 0)
+			r++;
+		size_t z = word_end(t, r, e);
+		if (z == r || !ex_is_word_in(x, "dive_word", t + r, z - r))
+			return false;
+	}
+	return true;
+}
+
+/* Times written right before (or "at" right after) a site belong to it. */
+static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
+{
+	for (size_t c = 0; c < n; c++) {
+		const struct hit *best = NULL;
+		for (size_t i = 0; i < x->n_hits; i++) {
+			const struct hit *h = &x->hits[i];
+			if (h->line != line || h->dropped || h->kind != RK_TIME)
+				continue;
+			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&
+			    joins_time(x, h->m.end, cs[c].start, true))
+				best = h;
+			else if (!best && h->m.start >= cs[c].end &&
+				 (c + 1 == n || h->m.end <= cs[c + 1].start) &&
+				 joins_time(x, cs[c].end, h->m.start, false))
+				best = h;
+		}
+		if (best) {
+			cs[c].time = ex_hit_time(x, best);
+			cs[c].time_start = best->m.start;
+			cs[c].time_end = best->m.end;
+		}
+	}
+}
+
+static int gather(struct ex *x, const struct region *rg, struct facts *f)
+{
+	for (size_t i = 0; i < x->n_hits; i++) {
+		const struct hit *h = &x->hits[i];
+		if (!h->dropped && in_region(rg, h->line)) {
+			int k = hit_fact(x, f, h);
+			if (k < 0)
+				return k;
+		}
+	}
+	for (size_t li = 0; li < rg->n_lines; li++) {
+		struct cand *cs = NULL;
+		size_t n = 0;
+		int k = ex_line_sites(x, rg->lines[li], &cs, &n);
+		if (k >= 0)
+			k = row_cells(x, f, rg->lines[li], &cs, &n);
+		if (k < 0) {
+			ex_cands_free(cs, n);
+			return k;
+		}
+		attach_times(x, rg->lines[li], cs, n);
+		if (n == 0) {
+			free(cs);
+			continue;
+		}
+		struct cand *all = reallocarray(f->cands, f->n_cands + n, sizeof(*all));
+		if (!all) {
+			ex_cands_free(cs, n);
+			return -ENOMEM;
+		}
+		f->cands = all;
+		if (n)
+			memcpy(all + f->n_cands, cs, n * sizeof(*cs));
+		f->n_cands += n;
+		free(cs);
+	}
+	return 0;
+}
+
+static bool same_site(const struct cand *a, const struct cand *b)
+{
+	_cleanup_free_ char *fa = NULL, *fb = NULL;
+
+	if (a->id > 0 || b->id > 0)
+		return a->id == b->id;
+	fa = rules_fold(a->name, strlen(a->name));
+	fb = rules_fold(b->name, strlen(b->name));
+	return fa && fb && streq(fa, fb);
+}
+
+/* Strong or known sites, else the weak ones; a site named twice is one dive
+ * unless two times are written for it. */
+static size_t pick(struct facts *f, const struct cand **out, size_t max)
+{
+	bool strong = false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->n_cands; i++)
+		strong |= f->cands[i].strong || f->cands[i].id > 0;
+	for (size_t i = 0; i < f->n_cands && n < max; i++) {
+		const struct cand *c = &f->cands[i];
+		size_t j;
+		if (!c->strong && c->id == 0 && strong)
+			continue;
+		for (j = 0; j < n; j++)
+			if (same_site(out[j], c) &&
+			    (c->time < 0 || out[j]->time < 0 || c->time == out[j]->time))
+				break;
+		if (j == n)
+			out[n++] = c;
+		else if (out[j]->time < 0 && c->time >= 0)
+			out[j] = c;
+	}
+	return n;
+}
+
+/* "Δύο βουτιές: 10:00 και 13:00": the times on the line of a dive count. */
+static size_t count_times(struct ex *x, const struct region *rg, int count, int *times)
+{
+	for (size_t i = 0; i < x->n_hits; i++) {
+		const struct hit *h = &x->hits[i];
+		size_t n = 0;
+		if (h->dropped || h->kind != RK_DIVE_COUNT || !in_region(rg, h->line))
+			continue;
+		for (size_t j = 0; j < x->n_hits && n < (size_t)count; j++) {
+			const struct hit *t = &x->hits[j];
+			if (t->line == h->line && !t->dropped && t->kind == RK_TIME &&
+			    t->m.start > h->m.end)
+				times[n++] = ex_hit_time(x, t);
+		}
+		if (n == (size_t)count)
+			return n;
+	}
+	return 0;
+}
+
+static int set_dive(struct extract_dive *d, int number, const struct cand *c, int duration,
+		    const struct hit *dur_hit)
+{
+	*d = (struct extract_dive){
+	    .number = number, .site_id = c->id, .time = c->time, .duration = duration};
+	d->site_name = strdup(c->name);
+	if (!d->site_name)
+		return -ENOMEM;
+	d->site_span = (struct extract_span){c->start, c->end, c->rule_id};
+	if (c->time >= 0)
+		d->time_span = (struct extract_span){c->time_start, c->time_end, NULL};
+	d->duration_span = span_of(dur_hit);
+	return 0;
+}
+
+static void dive_time_hits(struct ex *x, const struct region *rg, const struct facts *f,
+			   struct extract_dive *d, size_t n)
+{
+	if (n != 1 || d[0].time >= 0)
+		return;
+	for (size_t i = 0; i < x->n_hits; i++) {
+		const struct hit *h = &x->hits[i];
+		bool named = false;
+		if (h->dropped || h->kind != RK_DIVE_TIME || !in_region(rg, h->line))
+			continue;
+		for (size_t c = 0; c < f->n_cands; c++)
+			named |= f->cands[c].start >= x->lines[h->line].start &&
+				 f->cands[c].end <= x->lines[h->line].end;
+		if (!named && (d[0].time = ex_hit_time(x, h)) >= 0) {
+			d[0].time_span = span_of(h);
+			return;
+		}
+	}
+}
+
+static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
+		      struct extract_dive *d, size_t *ret_n)
+{
+	const struct cand *pk[MAX_DIVES];
+	struct cand *subj = NULL;
+	size_t n = pick(f, pk, MAX_DIVES), ns = 0, nd = 0;
+	int times[MAX_DIVES], k = 0;
+
+	if (n == 0 && f->count > 0) {
+		k = ex_subject_sites(x, &subj, &ns);
+		if (k >= 0 && ns == 1)
+			pk[n++] = &subj[0];
+	}
+	for (size_t i = 0; i < n && k >= 0; i++, nd++)
+		k = set_dive(&d[nd], (int)nd + 1, pk[i], f->dive_duration, f->dive_duration_hit);
+	if (k >= 0 && n == 1 && f->count > 1) {
+		size_t nt = count_times(x, rg, f->count, times);
+		for (int i = 1; i < f->count && k >= 0; i++, nd++)
+			k = set_dive(&d[nd], (int)nd + 1, pk[0], f->dive_duration,
+				     f->dive_duration_hit);
+		for (size_t i = 0; i < nt && i < nd; i++)
+			d[i].time = times[i];
+	}
+	ex_cands_free(subj, ns);
+	if (k >= 0)
+		dive_time_hits(x, rg, f, d, nd);
+	*ret_n = nd;
+	return k;
+}
+
+static void dives_free(struct extract_dive *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(d[i].site_name);
+}
+
+static int add_trip(struct ex *x, const struct region *rg, struct facts *f, struct date date,
+		    const struct extract_dive *d, size_t nd)
+{
+	struct extract_result *r = x->res;
+	struct extract_trip *t = reallocarray(r->trips, r->n_trips + 1, sizeof(*t));
+	const struct line *l = &x->lines[rg->lines[0]];
+
+	if (!t)
+		return -ENOMEM;
+	r->trips = t;
+	t = &t[r->n_trips++];
+	*t = (struct extract_trip){.date = date,
+				   .time = f->time_hit ? f->time : -1,
+				   .duration = f->duration_hit ? f->duration : -1,
+				   .group_size = f->size_hit ? f->group_size : -1,
+				   .has_price = f->price_hit != NULL,
+				   .price = f->price,
+				   .date_span = rg->date_span,
+				   .time_span = span_of(f->time_hit),
+				   .duration_span = span_of(f->duration_hit),
+				   .group_size_span = span_of(f->size_hit),
+				   .price_span = span_of(f->price_hit),
+				   .difficulty_span = span_of(f->level_hit),
+				   .requirements_span = span_of(f->req_hit)};
+	if (f->price_hit)
+		snprintf(t->currency, sizeof(t->currency), "%s", f->currency ? f->currency : "");
+	t->difficulty = f->rank >= 0 ? level_rank[f->rank] : NULL;
+	t->special_requirements = f->req.len ? strdup(buf_str(&f->req)) : NULL;
+	t->description = strndup(x->text + l->start, l->end - l->start);
+	t->dives = calloc(nd ? nd : 1, sizeof(*t->dives));
+	if (!t->description || !t->dives || (f->req.len && !t->special_requirements))
+		return -ENOMEM;
+	for (size_t i = 0; i < nd; i++) {
+		t->dives[i] = d[i];
+		t->dives[i].site_name = strdup(d[i].site_name);
+		t->dives[i].description = NULL;
+		t->n_dives++;
+		if (!t->dives[i].site_name)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int ex_region_emit(struct ex *x, const struct region *rg)
+{
+	struct facts f = {.rank = -1, .req = BUF_INIT(BUF_MAX_SMALL)};
+	struct extract_dive d[MAX_DIVES];
+	size_t nd = 0;
+	int k;
+
+	k = gather(x, rg, &f);
+	if (k >= 0)
+		k = make_dives(x, rg, &f, d, &nd);
+	if (k >= 0 && !f.any && nd == 0)
+		k = 0; /* an empty heading */
+	else if (k >= 0 && (rg->cancelled || rg->notrip || rg->past || nd == 0))
+		k = 2;
+	else
+		for (size_t i = 0; i < rg->n_dates && k >= 0; i++) {
+			if (dates_cmp(rg->dates[i], x->in->ref) < 0)
+				continue; /* a recap */
+			k = add_trip(x, rg, &f, rg->dates[i], d, nd);
+			if (k >= 0)
+				k = 1;
+		}
+	dives_free(d, nd);
+	ex_cands_free(f.cands, f.n_cands);
+	buf_done(&f.req);
+	return k;
+}

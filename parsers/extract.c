@@ -1,0 +1,333 @@
+/* extract.c: segmentation of the text into trip regions, and the public API.
+ *
+ * A line with a date (or, when it has none, "tomorrow" or a weekday alone)
+ * opens a region; the lines under it belong to it until the next opener, a
+ * signature, or a blank line once the region has stated a price (else up to
+ * two more paragraphs). A table row with a date is a region of its own; a
+ * later line with its own place and price starts another trip on the same
+ * date. extract-trip.c turns each region into trips. */
+#include <errno.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "extract-private.h"
+#include "strutil.h"
+
+#define EXTRACT_MAX_PARAGRAPHS 2
+
+static bool line_has(const struct ex *x, size_t line, enum rule_kind k)
+{
+	for (size_t i = 0; i < x->n_hits; i++)
+		if (x->hits[i].line == line && x->hits[i].kind == k && !x->hits[i].dropped)
+			return true;
+	return false;
+}
+
+static int add_date(struct region *rg, struct date d)
+{
+	for (size_t i = 0; i < rg->n_dates; i++)
+		if (dates_cmp(rg->dates[i], d) == 0)
+			return 0;
+	if (rg->n_dates >= ELEMENTSOF(rg->dates))
+		return -E2BIG;
+	rg->dates[rg->n_dates++] = d;
+	return 0;
+}
+
+/* The month of the next date on the line, for "Σάββατο 5 & Κυριακή 6 Ιουλίου". */
+static int next_month(const struct ex *x, size_t from)
+{
+	int m;
+
+	for (size_t j = from + 1; j < x->n_hits && x->hits[j].line == x->hits[from].line; j++)
+		if (x->hits[j].kind == RK_DATE && !x->hits[j].dropped &&
+		    ex_group_int(x, &x->hits[j], RG_MONTH, &m) == 0)
+			return m;
+	return -1;
+}
+
+static int warn_weekday(struct ex *x, const struct hit *h, struct date d)
+{
+	char buf[11];
+	int wd;
+
+	if (ex_group_int(x, h, RG_WEEKDAY, &wd) < 0 || wd == dates_weekday(d))
+		return 0;
+	dates_format(d, buf);
+	return ex_warn(x, "rule %s: the weekday written at byte %zu is not the weekday of %s",
+		       rule_id(h->rule), h->m.start, buf);
+}
+
+static int date_of_hit(struct ex *x, size_t i, struct region *rg)
+{
+	const struct hit *h = &x->hits[i];
+	struct date ref = x->in->ref, d;
+	int day, day2, month, year = -1, wd, k;
+
+	if (ex_group_int(x, h, RG_DAY, &day) < 0)
+		return 0;
+	if (ex_group_int(x, h, RG_MONTH, &month) < 0)
+		month = next_month(x, i);
+	(void)ex_group_int(x, h, RG_YEAR, &year);
+	if (month > 0)
+		k = dates_resolve_explicit(ref, day, month, year, &d);
+	else if (ex_group_int(x, h, RG_WEEKDAY, &wd) == 0)
+		k = dates_resolve_day_weekday(ref, day, wd, &d);
+	else
+		return 0;
+	if (k < 0)
+		return 0;
+	k = warn_weekday(x, h, d);
+	if (k >= 0)
+		k = add_date(rg, d);
+	if (k >= 0 && ex_group_int(x, h, RG_DAY2, &day2) == 0 && day2 > day && day2 - day < 7)
+		k = add_date(rg, dates_add(d, day2 - day));
+	return k;
+}
+
+static void set_span(struct region *rg, const struct hit *h)
+{
+	if (rg->date_span.rule_id)
+		return;
+	rg->date_span = (struct extract_span){h->m.start, h->m.end, rule_id(h->rule)};
+}
+
+/* The dates a line opens, in rg; false when it opens none. */
+static int line_opener(struct ex *x, size_t line, const struct date *context, struct region *rg)
+{
+	size_t after = 0;
+	int k = 0, v;
+
+	for (size_t i = 0; i < x->n_hits; i++)
+		if (x->hits[i].line == line && x->hits[i].kind == RK_MOVE && !x->hits[i].dropped)
+			after = x->hits[i].m.end;
+	for (enum rule_kind kind = RK_DATE; kind <= RK_RELDAY && rg->n_dates == 0; kind++) {
+		for (size_t i = 0; i < x->n_hits && k >= 0; i++) {
+			const struct hit *h = &x->hits[i];
+			struct date d;
+			if (h->line != line || h->kind != kind || h->dropped || h->m.start < after)
+				continue;
+			if (kind == RK_DATE)
+				k = date_of_hit(x, i, rg);
+			else if (kind == RK_RELDAY && ex_group_int(x, h, RG_REL, &v) == 0)
+				k = add_date(rg, dates_add(x->in->ref, v));
+			else if (kind == RK_WEEKDAY && ex_group_int(x, h, RG_WEEKDAY, &v) == 0 &&
+				 dates_resolve_weekday(
+				     context ? dates_add(*context, -1) : x->in->ref, v, &d) == 0)
+				k = add_date(rg, d);
+			if (k >= 0 && rg->n_dates > 0)
+				set_span(rg, h);
+		}
+	}
+	return k < 0 ? k : rg->n_dates > 0;
+}
+
+/* A later line that names a place and states its own price is a trip of its
+ * own on the same date (a row per dive with its price). */
+static bool starts_sibling(struct ex *x, const struct region *rg, size_t line)
+{
+	struct cand *cs = NULL;
+	size_t n = 0;
+	bool priced = false;
+
+	if (!line_has(x, line, RK_PRICE))
+		return false;
+	for (size_t i = 0; i < rg->n_lines; i++)
+		priced |= line_has(x, rg->lines[i], RK_PRICE);
+	if (!priced || ex_line_sites(x, line, &cs, &n) < 0)
+		return false;
+	ex_cands_free(cs, n);
+	return n > 0;
+}
+
+static void header_columns(struct ex *x, const struct line *l)
+{
+	x->header_site_col = x->header_req_col = -1;
+	for (size_t i = 0; i < x->n_hits; i++) {
+		const struct hit *h = &x->hits[i];
+		if (h->dropped || h->m.start < l->start || h->m.start >= l->end)
+			continue;
+		for (size_t c = 0; c < l->n_cells; c++) {
+			if (h->m.start < l->cs[c] || h->m.start >= l->ce[c])
+				continue;
+			if (h->kind == RK_SITE_HEADER && x->header_site_col < 0)
+				x->header_site_col = (int)c;
+			else if (h->kind == RK_REQ_HEADER && x->header_req_col < 0)
+				x->header_req_col = (int)c;
+		}
+	}
+}
+
+struct seg {
+	struct region rg;
+	bool open, blank_seen, heading_notrip, have_context;
+	int paragraphs;
+	struct date context;
+};
+
+static int close_region(struct ex *x, struct seg *s)
+{
+	int k;
+
+	if (!s->open)
+		return 0;
+	s->open = false;
+	k = ex_region_emit(x, &s->rg);
+	if (k == 0 && s->rg.n_dates > 0) {
+		/* an empty heading ("ΣΑΒΒΑΤΟΚΥΡΙΑΚΟ 6-7/9"): weekdays below are in it */
+		s->context = s->rg.dates[0];
+		s->have_context = true;
+	}
+	return k < 0 ? k : 0;
+}
+
+static int open_region(struct ex *x, struct seg *s, size_t line, const struct region *dates)
+{
+	int k = close_region(x, s);
+
+	if (k < 0)
+		return k;
+	s->rg = *dates;
+	s->rg.n_lines = 0;
+	s->rg.cancelled = line_has(x, line, RK_CANCEL) && !line_has(x, line, RK_MOVE);
+	s->rg.notrip = line_has(x, line, RK_NOTRIP) || s->heading_notrip;
+	s->rg.past = line_has(x, line, RK_PAST);
+	s->open = true;
+	s->paragraphs = 0;
+	return 0;
+}
+
+static void region_add_line(struct seg *s, size_t line)
+{
+	if (s->rg.n_lines < ELEMENTSOF(s->rg.lines))
+		s->rg.lines[s->rg.n_lines++] = line;
+}
+
+static bool region_priced(struct ex *x, const struct region *rg)
+{
+	for (size_t i = 0; i < rg->n_lines; i++)
+		if (line_has(x, rg->lines[i], RK_PRICE))
+			return true;
+	return false;
+}
+
+static int segment_line(struct ex *x, struct seg *s, size_t i)
+{
+	const struct line *l = &x->lines[i];
+	struct region dates = {0};
+	int k, opener;
+
+	opener = line_opener(x, i, NULL, &dates);
+	if (opener < 0)
+		return opener;
+	if (opener) {
+		if ((k = close_region(x, s)) < 0)
+			return k;
+		if (line_has(x, i, RK_DATE))
+			s->have_context = false;
+		else if (s->have_context) {
+			dates = (struct region){0};
+			if ((k = line_opener(x, i, &s->context, &dates)) < 0)
+				return k;
+		}
+	}
+	if (s->open && s->blank_seen && !opener &&
+	    (region_priced(x, &s->rg) || ++s->paragraphs > EXTRACT_MAX_PARAGRAPHS))
+		if ((k = close_region(x, s)) < 0)
+			return k;
+	s->blank_seen = false;
+	if (l->table && !opener && l->n_cells >= 3 && !s->open)
+		header_columns(x, l);
+	if (opener) {
+		k = open_region(x, s, i, &dates);
+		if (k < 0)
+			return k;
+		region_add_line(s, i);
+		if (l->table)
+			return close_region(x, s);
+	} else if (s->open) {
+		if (starts_sibling(x, &s->rg, i)) {
+			struct region same = s->rg;
+			if ((k = open_region(x, s, i, &same)) < 0)
+				return k;
+		}
+		region_add_line(s, i);
+		s->rg.cancelled |= line_has(x, i, RK_CANCEL) && !line_has(x, i, RK_MOVE);
+	}
+	s->heading_notrip = !opener && line_has(x, i, RK_NOTRIP);
+	return 0;
+}
+
+static int segment(struct ex *x)
+{
+	struct seg s = {0};
+	int k = 0;
+
+	x->header_site_col = x->header_req_col = -1;
+	for (size_t i = 0; i < x->n_lines && k >= 0; i++) {
+		const struct line *l = &x->lines[i];
+		if (l->quoted)
+			continue;
+		if (l->signature)
+			k = close_region(x, &s);
+		else if (l->blank)
+			s.blank_seen = s.open;
+		else
+			k = segment_line(x, &s, i);
+	}
+	return k < 0 ? k : close_region(x, &s);
+}
+
+struct extract_result *extract_result_free(struct extract_result *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < r->n_trips; i++) {
+		struct extract_trip *t = &r->trips[i];
+		for (size_t j = 0; j < t->n_dives; j++) {
+			free(t->dives[j].site_name);
+			free(t->dives[j].description);
+		}
+		free(t->dives);
+		free(t->special_requirements);
+		free(t->description);
+	}
+	free(r->trips);
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	free(r->warnings);
+	free(r);
+	return NULL;
+}
+
+int extract_run(const struct rules *rules, const struct extract_input *in,
+		struct extract_result **ret, char **reterr_reason)
+{
+	struct ex x = {.rules = rules, .in = in, .text = in->text, .len = in->len};
+	int k;
+
+	if (!dates_valid(in->ref.y, in->ref.m, in->ref.d)) {
+		if (reterr_reason)
+			*reterr_reason = strdup("the reference date is not a valid date");
+		return -EINVAL;
+	}
+	x.res = calloc(1, sizeof(*x.res));
+	if (!x.res)
+		return -ENOMEM;
+	k = ex_split_lines(&x);
+	if (k >= 0)
+		k = ex_collect_hits(&x);
+	if (k >= 0)
+		k = segment(&x);
+	free(x.lines);
+	free(x.hits);
+	if (k < 0) {
+		if (reterr_reason)
+			*reterr_reason = strdup(k == -E2BIG ? "too many matches in the text"
+							    : "extraction failed");
+		extract_result_free(x.res);
+		return k;
+	}
+	*ret = x.res;
+	return 0;
+}
