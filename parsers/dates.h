@@ -17,7 +17,7 @@ struct date {
 #define DATES_LOOKBACK_DAYS 14
 
 bool dates_valid(int y, int m, int d);
-long dates_to_days(struct date a);                   /* days since 1970-01-01 */
+long dates_to_days(struct date a); /* days since 1970-01-01 */
 struct date dates_from_days(long days);
 struct date dates_add(struct date a, long days);
 int dates_cmp(struct date a, struct date b);
