@@ -58,6 +58,7 @@ static const struct key parser_keys[] = {
     {"match_threshold", KEY_FRACTION, C(parser.match_threshold), 0, 0},
     {"match_margin", KEY_FRACTION, C(parser.match_margin), 0, 0},
     {"alias_refresh", KEY_SECONDS, C(parser.alias_refresh_s), 1, 86400},
+    {"store_likely_duplicates", KEY_BOOL, C(parser.store_likely_duplicates), 0, 0},
     {NULL, 0, 0, 0, 0},
 };
 
@@ -379,6 +380,7 @@ static void config_defaults(struct config *c)
 	c->parser.match_threshold = 0.80;
 	c->parser.match_margin = 0.08;
 	c->parser.alias_refresh_s = 60;
+	c->parser.store_likely_duplicates = false;
 	c->log.level = LOG_INFO;
 	c->log.target = LOG_TARGET_AUTO;
 }

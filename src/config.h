@@ -64,6 +64,7 @@ struct config {
 		double match_threshold;
 		double match_margin;
 		unsigned alias_refresh_s;
+		bool store_likely_duplicates; /* same Message-ID and sender, other bytes */
 	} parser;
 	struct {
 		int level;  /* LOG_ERR .. LOG_DEBUG */

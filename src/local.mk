@@ -28,3 +28,7 @@ libdivemap_a_SOURCES += \
 libdivemap_a_SOURCES += \
 	src/worker.c src/worker.h \
 	src/cmd-worker.c
+libdivemap_a_SOURCES += \
+	src/store.c src/store.h \
+	src/names.c src/names.h \
+	src/cmd-parse.c

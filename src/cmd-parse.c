@@ -1,0 +1,532 @@
+/* cmd-parse.c: `divemap-ingest parse [OPTIONS] FILE...`, the one-shot intake.
+ *
+ * Each message of each file is stored first (store.h: raw bytes, exactly
+ * once), then decoded and extracted by the sandboxed worker, then written
+ * (writer.h). --dry-run stores and writes nothing and prints the worker's
+ * JSON instead; --no-db needs no database at all. A message the worker
+ * cannot decode or dies on is stored and marked failed, and the run goes on. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "names.h"
+#include "source.h"
+#include "store.h"
+#include "strutil.h"
+#include "worker.h"
+#include "writer.h"
+
+#define PROGRESS_MIN_BYTES (16u << 20) /* smaller inputs get no progress bar */
+#define PROGRESS_PERIOD_NS (200 * 1000000ull)
+
+struct parse_opts {
+	bool dry_run, no_db;
+	const char *output_dir;
+};
+
+struct counts {
+	unsigned long long messages, stored, duplicates, likely, failed;
+};
+
+struct progress {
+	bool on;
+	uint64_t total, done; /* bytes */
+	uint64_t start_ns, last_ns;
+};
+
+struct parse_run {
+	struct parse_opts o;
+	const struct config *cfg;
+	struct db *db;
+	struct store *store;
+	struct worker *worker;
+	size_t max_message_size;
+	struct counts n;
+	struct progress p;
+	bool input_error;
+};
+
+static void help(FILE *out)
+{
+	fputs("Usage: divemap-ingest parse [OPTIONS] FILE...\n"
+	      "\n"
+	      "Stores, parses and writes the newsletters in FILE: a mailbox (mbox), one\n"
+	      "message (.eml), or - for standard input. Each message is stored exactly once\n"
+	      "(a second run reports duplicates), then its trips are written to the\n"
+	      "Divemap database. A message that cannot be parsed is stored, marked failed,\n"
+	      "and the run goes on.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --dry-run         write nothing; print each message's result as JSON\n"
+	      "                        (names are read from the database)\n"
+	      "      --no-db           use no database at all (implies --dry-run; sites and\n"
+	      "                        centers are then not resolved: their ids are null)\n"
+	      "      --output-dir=DIR  also write each result to DIR/NAME.json, NAME being the\n"
+	      "                        file name without extension (MAILBOX-NNNN for the\n"
+	      "                        messages of a mailbox)\n"
+	      "  -h, --help            this help\n"
+	      "\n"
+	      "Exit status: 0 all stored and parsed (or duplicates), 65 some message failed,\n"
+	      "66 an input could not be read, 69 the database could not be reached,\n"
+	      "64 usage, 78 configuration.\n",
+	      out);
+}
+
+static int parse_args(int argc, char **argv, struct parse_opts *o)
+{
+	enum { OPT_DRY_RUN = 0x100, OPT_NO_DB, OPT_OUTPUT_DIR };
+	static const struct option options[] = {
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"no-db", no_argument, NULL, OPT_NO_DB},
+	    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_DRY_RUN:
+			o->dry_run = true;
+			break;
+		case OPT_NO_DB:
+			o->no_db = o->dry_run = true;
+			break;
+		case OPT_OUTPUT_DIR:
+			o->output_dir = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			exit(EX_OK);
+		default:
+			return EX_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		log_error("parse: which files? (see divemap-ingest parse --help)");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* ---- progress on a terminal ---- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_init(struct progress *p, char **files, int n)
+{
+	struct stat st;
+
+	*p = (struct progress){.start_ns = now_ns()};
+	if (!isatty(STDERR_FILENO) || log_get_max_level() < LOG_INFO)
+		return;
+	for (int i = 0; i < n; i++)
+		if (!streq(files[i], "-") && stat(files[i], &st) == 0 && S_ISREG(st.st_mode))
+			p->total += (uint64_t)st.st_size;
+	p->on = p->total >= PROGRESS_MIN_BYTES;
+}
+
+static void progress_show(struct progress *p, const struct counts *n, bool force)
+{
+	uint64_t t = now_ns();
+	double secs, rate;
+	char eta[32] = "";
+
+	if (!p->on || (!force && t - p->last_ns < PROGRESS_PERIOD_NS))
+		return;
+	p->last_ns = t;
+	secs = (double)(t - p->start_ns) / 1e9;
+	rate = secs > 0 ? (double)p->done / secs : 0;
+	if (rate > 0 && p->total > p->done) {
+		unsigned long left = (unsigned long)((double)(p->total - p->done) / rate);
+		snprintf(eta, sizeof(eta), " ETA %lu:%02lu", left / 60, left % 60);
+	}
+	fprintf(stderr, "\r\033[K%llu messages  %3.0f%%  %.1f MB/s%s", n->messages,
+		p->total
+		    ? 100.0 * (double)(p->done < p->total ? p->done : p->total) / (double)p->total
+		    : 0.0,
+		rate / 1e6, eta);
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->on)
+		fputs("\r\033[K", stderr);
+}
+
+/* ---- output ---- */
+
+/* "dir/all.mbox" + 3 -> "all-0003"; "x/001-a.eml" -> "001-a". */
+static char *output_name(const char *path, const struct source_msg *m, unsigned index)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dot = strrchr(base, '.');
+	int len = (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base));
+	char *s;
+
+	if (streq(path, "-"))
+		base = "stdin", len = 5;
+	if (streq(m->kind, "mbox") || (streq(m->kind, "stdin") && strchr(m->ref, ':')))
+		return asprintf(&s, "%.*s-%04u", len, base, index) < 0 ? NULL : s;
+	return asprintf(&s, "%.*s", len, base) < 0 ? NULL : s;
+}
+
+static int write_output(struct parse_run *run, const char *name, const json_t *j)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	if (!run->o.output_dir) {
+		if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0 || fputc('\n', stdout) == EOF)
+			return log_error_errno(EIO, "cannot write the output");
+		return 0;
+	}
+	if (asprintf(&path, "%s/%s.json", run->o.output_dir, name) < 0)
+		return -ENOMEM;
+	f = fopen(path, "we");
+	if (!f)
+		return log_error_errno(errno, "cannot create '%s': %m", path);
+	if (json_dumpf(j, f, JSON_INDENT(2)) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
+		return log_error_errno(EIO, "cannot write '%s'", path);
+	return 0;
+}
+
+/* The result a failed message gets in the output. */
+static json_t *failure_json(const struct source_msg *m, const char *reason)
+{
+	return json_pack("{s:s, s:s, s:s, s:[]}", "source_ref", m->ref, "status", "failed",
+			 "reason", reason ? reason : "unknown", "trips");
+}
+
+/* ---- one message ---- */
+
+static uint64_t elapsed_us(uint64_t since_ns)
+{
+	return (now_ns() - since_ns) / 1000;
+}
+
+/* Runs the worker. 0 with *ret (the parsed result) or -errno with *ret_reason. */
+static int extract(struct parse_run *run, const struct source_msg *m, json_t **ret,
+		   char **ret_reason)
+{
+	_cleanup_free_ char *text = NULL;
+	json_error_t jerr;
+	int r;
+
+	*ret = NULL;
+	*ret_reason = NULL;
+	if (m->full_size)
+		return asprintf(ret_reason,
+				"over the size bound: %zu bytes, only the first %zu were read",
+				m->full_size, m->len) < 0
+			   ? -ENOMEM
+			   : -EFBIG;
+	r = worker_process(run->worker, m->data, m->len, &text, ret_reason);
+	if (r < 0)
+		return r;
+	*ret = json_loads(text, 0, &jerr);
+	if (!json_is_object(*ret)) {
+		json_decref(*ret);
+		*ret = NULL;
+		return asprintf(ret_reason, "the worker's result is not a JSON object: %s",
+				jerr.text) < 0
+			   ? -ENOMEM
+			   : -EBADMSG;
+	}
+	return 0;
+}
+
+static int dry_run_message(struct parse_run *run, const struct source_msg *m, const char *name)
+{
+	_cleanup_free_ char *why = NULL;
+	json_t *j = NULL;
+	int r;
+
+	r = extract(run, m, &j, &why);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		run->n.failed++;
+		log_warning("%s: %s", m->ref, why ? why : "cannot be parsed");
+		j = failure_json(m, why);
+		if (!j)
+			return -ENOMEM;
+	}
+	r = write_output(run, name, j);
+	json_decref(j);
+	return r;
+}
+
+/* Stores the message; 1 when it is new and should be parsed. */
+static int store_one(struct parse_run *run, const struct source_msg *m, struct store_result *res)
+{
+	int r = store_message(run->store, run->db, m, res);
+
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
+				       db_error(run->db));
+	switch (res->outcome) {
+	case STORE_DUPLICATE:
+		run->n.duplicates++;
+		log_info("%s: already stored (message %llu), skipped", m->ref, res->message_id);
+		return 0;
+	case STORE_LIKELY_DUPLICATE:
+		run->n.likely++;
+		log_notice("%s: likely a duplicate of message %llu (same Message-ID and sender, "
+			   "other bytes), not stored ([parser] store_likely_duplicates)",
+			   m->ref, res->message_id);
+		return 0;
+	default:
+		run->n.stored++;
+		if (res->likely_duplicate_of)
+			log_notice("%s: stored as message %llu, likely a duplicate of message %llu",
+				   m->ref, res->message_id, res->likely_duplicate_of);
+		if (res->content_rendered)
+			log_info("%s: newsletter %lld holds a UTF-8 rendering of the message "
+				 "(not valid UTF-8, or larger than newsletters.content)",
+				 m->ref, res->newsletter_id);
+		return 1;
+	}
+}
+
+static int write_one(struct parse_run *run, const struct store_result *res, json_t *j,
+		     uint64_t start_ns)
+{
+	struct writer_input in = {.message_id = res->message_id,
+				  .newsletter_id = res->newsletter_id,
+				  .result = j,
+				  .duration_us = elapsed_us(start_ns)};
+	struct writer_stats st;
+	int r;
+
+	r = store_update_from_result(run->db, res->message_id, j);
+	if (r < 0)
+		log_warning_errno(r,
+				  "message %llu: cannot record its decoded headers: %s, ignoring",
+				  res->message_id, db_error(run->db));
+	r = writer_write(&run->db, run->cfg, &in, &st);
+	if (r < 0)
+		return r;
+	if (streq(st.status, "failed"))
+		run->n.failed++;
+	return 0;
+}
+
+static int store_and_parse(struct parse_run *run, const struct source_msg *m, const char *name)
+{
+	_cleanup_free_ char *why = NULL;
+	struct store_result res;
+	uint64_t start = now_ns();
+	json_t *j = NULL;
+	int r;
+
+	r = store_one(run, m, &res);
+	if (r <= 0)
+		return r;
+	r = extract(run, m, &j, &why);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		run->n.failed++;
+		log_warning("%s: stored as message %llu, marked failed: %s", m->ref, res.message_id,
+			    why ? why : "cannot be parsed");
+		r = writer_mark_failed(&run->db, run->cfg, res.message_id, NULL, elapsed_us(start),
+				       why);
+		return r;
+	}
+	r = write_one(run, &res, j, start);
+	if (r >= 0 && run->o.output_dir)
+		r = write_output(run, name, j);
+	json_decref(j);
+	return r;
+}
+
+static int handle_message(struct parse_run *run, const char *path, const struct source_msg *m,
+			  unsigned index)
+{
+	_cleanup_free_ char *name = output_name(path, m, index);
+
+	if (!name)
+		return -ENOMEM;
+	run->n.messages++;
+	run->p.done += m->full_size ? m->full_size : m->len;
+	if (run->o.dry_run)
+		return dry_run_message(run, m, name);
+	return store_and_parse(run, m, name);
+}
+
+/* Every message of one file; a fatal error (database gone) returns < 0. */
+static int parse_file(struct parse_run *run, const char *path)
+{
+	_cleanup_(source_closep) struct source *s = NULL;
+	_cleanup_free_ char *why = NULL;
+	struct source_msg m;
+	unsigned index = 0;
+	int r;
+
+	r = source_open_path(path, run->max_message_size, &s, &why);
+	if (r < 0) {
+		run->input_error = true;
+		log_error_errno(r, "%s", why ? why : "cannot open the input: %m");
+		return 0;
+	}
+	for (;;) {
+		r = source_fetch(s, &m);
+		if (r == 0)
+			return 0;
+		if (r == -EBADMSG) {
+			run->n.messages++;
+			run->n.failed++;
+			continue;
+		}
+		if (r < 0) {
+			run->input_error = true;
+			log_error_errno(r, "cannot read '%s': %m", path);
+			return 0;
+		}
+		r = handle_message(run, path, &m, ++index);
+		if (r < 0)
+			return r;
+		progress_show(&run->p, &run->n, false);
+	}
+}
+
+/* ---- set-up ---- */
+
+static int open_database(struct parse_run *run)
+{
+	_cleanup_free_ char *why = NULL;
+	int r;
+
+	if (run->o.no_db)
+		return 0;
+	if (run->o.dry_run) {
+		/* a quick answer: no retries for a look at what would be parsed */
+		r = db_open_once(run->cfg, &run->db, &why);
+		if (r < 0) {
+			log_error_errno(r,
+					"cannot reach the database: %s; use --no-db to parse "
+					"without it (sites and centers then stay unresolved)",
+					why ? why : "unknown error");
+			return EX_UNAVAILABLE;
+		}
+		return 0;
+	}
+	r = db_open(run->cfg, &run->db);
+	if (r < 0)
+		return EX_UNAVAILABLE;
+	r = migrate_ensure(run->db, run->cfg);
+	if (r < 0)
+		return exit_code_from_errno(r);
+	r = store_new(run->db, run->cfg, &run->store);
+	if (r < 0) {
+		log_error_errno(r, "cannot read the newsletters table's limits: %s",
+				db_error(run->db));
+		return exit_code_from_errno(r);
+	}
+	run->max_message_size = store_max_message_size(run->store);
+	if (run->max_message_size < run->cfg->parser.max_message_size)
+		log_notice("the server's max_allowed_packet lowers the message size bound to %zu "
+			   "bytes ([parser] max_message_size is %llu)",
+			   run->max_message_size,
+			   (unsigned long long)run->cfg->parser.max_message_size);
+	return 0;
+}
+
+static int start_worker(struct parse_run *run)
+{
+	const struct worker_settings ws = {
+	    .rules_dir = run->cfg->parser.rules_dir,
+	    .rules_override_dir = run->cfg->parser.rules_override_dir,
+	    .timeout_s = run->cfg->parser.worker_timeout_s,
+	    .max_message_size = run->max_message_size,
+	};
+	_cleanup_free_ char *names = NULL;
+	size_t len = 0;
+	int r;
+
+	r = worker_new(&ws, &run->worker);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the worker: %m"), EX_OSERR;
+	if (!run->db)
+		return 0;
+	r = names_load(run->db, &names, &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot read dive sites and centers: %s",
+				       db_error(run->db)),
+		       exit_code_from_errno(r);
+	r = worker_set_names(run->worker, names, len);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand the names to the worker: %m"), EX_SOFTWARE;
+	return 0;
+}
+
+static int finish(struct parse_run *run, int r)
+{
+	progress_show(&run->p, &run->n, true);
+	progress_end(&run->p);
+	if (fflush(stdout) != 0 && r >= 0)
+		r = log_error_errno(errno, "cannot write the output: %m");
+	if (run->n.likely)
+		log_notice("%llu messages, %llu stored, %llu duplicates (%llu likely), %llu failed",
+			   run->n.messages, run->n.stored, run->n.duplicates + run->n.likely,
+			   run->n.likely, run->n.failed);
+	else
+		log_notice("%llu messages, %llu stored, %llu duplicates, %llu failed",
+			   run->n.messages, run->n.stored, run->n.duplicates, run->n.failed);
+	if (r < 0)
+		return exit_code_from_errno(r);
+	if (run->input_error)
+		return EX_NOINPUT;
+	return run->n.failed ? EX_DATAERR : EX_OK;
+}
+
+static int run(int argc, char **argv, struct cli *cli)
+{
+	struct parse_run run = {0};
+	int r;
+
+	r = parse_args(argc, argv, &run.o);
+	r = r ?: cli_config(cli, &run.cfg);
+	if (r != 0)
+		return r;
+	run.max_message_size = run.cfg->parser.max_message_size;
+	r = open_database(&run);
+	r = r ?: start_worker(&run);
+	if (r == 0) {
+		progress_init(&run.p, argv + optind, argc - optind);
+		for (int i = optind; i < argc && r >= 0; i++)
+			r = parse_file(&run, argv[i]);
+		r = finish(&run, r);
+	}
+	worker_free(run.worker);
+	store_free(run.store);
+	db_free(run.db);
+	return r;
+}
+
+const struct command command_parse = {
+    .name = "parse",
+    .summary = "store and parse mailbox or message files (--dry-run: print, write nothing)",
+    .run = run,
+};
