@@ -37,6 +37,7 @@
 #define UNRESOLVED_IDS  50u /* newsletter ids kept per unresolved name */
 #define BACKOFF_BASE_MS 100u
 #define DURATION_MAX    4294967295ull
+#define JSON_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
 
 struct old_trip {
 	long long id;
@@ -334,6 +335,8 @@ static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, co
 	struct db_value diff, center = jint(c->result, "diving_center_id", 1, 2147483647);
 	const char *code = jstr(trip, "trip_difficulty");
 	char pbuf[32];
+	struct db_value price = price_value(c, trip, pbuf);
+	const char *currency = currency_value(c, trip);
 	int r;
 
 	r = difficulty_id(db, code, &diff);
@@ -349,9 +352,8 @@ static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, co
 	    "trip_status, source_newsletter_id, view_count) "
 	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, 0)",
 	    (struct db_value[]){center, DB_TEXT(date), time[0] ? DB_TEXT(time) : DB_NULL,
-				jint(trip, "trip_duration", 0, 100000), diff,
-				price_value(c, trip, pbuf), DB_TEXT(currency_value(c, trip)),
-				jint(trip, "group_size_limit", 0, 100000),
+				jint(trip, "trip_duration", 0, 100000), diff, price,
+				DB_TEXT(currency), jint(trip, "group_size_limit", 0, 100000),
 				text_value(jstr(trip, "trip_description"), TEXT_MAX, TEXT_MAX),
 				text_value(jstr(trip, "special_requirements"), TEXT_MAX, TEXT_MAX),
 				DB_INT(c->newsletter_id)},
@@ -453,14 +455,14 @@ static char *details_text(const struct wctx *c)
 		return NULL;
 	json_object_set_new(d, "writer",
 			    json_pack("{s:O,s:o}", "trip_ids", c->trip_ids, "kept", kept_json(c)));
-	s = json_dumps(d, JSON_COMPACT);
+	s = json_dumps(d, JSON_DUMP_FLAGS);
 	json_decref(d);
 	return s;
 }
 
 static int insert_parse_log(struct db *db, struct wctx *c, const char *status, const char *reason)
 {
-	_cleanup_free_ char *warnings = json_dumps(c->warnings, JSON_COMPACT);
+	_cleanup_free_ char *warnings = json_dumps(c->warnings, JSON_DUMP_FLAGS);
 	_cleanup_free_ char *details = details_text(c);
 	unsigned long long dur = c->in->duration_us;
 
@@ -537,7 +539,7 @@ static int ids_remove(struct db *db, const char *row_id, const char *ids_text, l
 	for (i = json_array_size(ids); i-- > 0;)
 		if (v = json_array_get(ids, i), json_integer_value(v) == nl)
 			json_array_remove(ids, i);
-	s = json_array_size(ids) ? json_dumps(ids, JSON_COMPACT) : NULL;
+	s = json_array_size(ids) ? json_dumps(ids, JSON_DUMP_FLAGS) : NULL;
 	json_decref(ids);
 	if (!s)
 		return db_exec(db, "DELETE FROM ingest_unresolved WHERE id = ?", &id, 1, NULL,
@@ -596,7 +598,7 @@ static int ids_with(struct db *db, const char *kind, struct db_value name, long 
 		json_array_append_new(ids, json_integer(nl));
 	while (json_array_size(ids) > UNRESOLVED_IDS)
 		json_array_remove(ids, 0);
-	*ret = json_dumps(ids, JSON_COMPACT);
+	*ret = json_dumps(ids, JSON_DUMP_FLAGS);
 	json_decref(ids);
 	return *ret ? 0 : -ENOMEM;
 }
@@ -622,7 +624,7 @@ static int unresolved_upsert(struct db *db, struct wctx *c, const json_t *u)
 	if (r < 0)
 		return r;
 	if (json_is_array(json_object_get(u, "candidates")))
-		cands = json_dumps(json_object_get(u, "candidates"), JSON_COMPACT);
+		cands = json_dumps(json_object_get(u, "candidates"), JSON_DUMP_FLAGS);
 	return db_exec(db,
 		       "INSERT INTO ingest_unresolved (kind, name, name_key, seen_count, "
 		       "newsletter_ids, candidates) VALUES (?, ?, ?, 1, ?, ?) "
