@@ -56,3 +56,7 @@ check_PROGRAMS += tests/test-worker
 TESTS += tests/test-worker
 tests_test_worker_SOURCES = tests/test-worker.c tests/pipeline-fake.c
 tests_test_worker_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/itest-writer
+TESTS += tests/itest-writer
+tests_itest_writer_SOURCES = tests/itest-writer.c
+tests_itest_writer_LDADD = $(TEST_LIBS) -lpthread
