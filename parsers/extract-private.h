@@ -43,7 +43,7 @@ struct ex {
 	struct hit *hits;
 	size_t n_hits;
 	struct extract_result *res;
-	int header_site_col, header_req_col, header_level_col; /* -1 = none */
+	int header_site_col, header_req_col, header_meet_col; /* -1 = none */
 };
 
 /* extract-facts.c */

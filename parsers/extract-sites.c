@@ -100,7 +100,8 @@ static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_l
 			break;
 	}
 	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
-		if (ex_is_word_in(x, "and", t + w.s, w.e - w.s) && !w.cap)
+		if ((ex_is_word_in(x, "and", t + w.s, w.e - w.s) && !w.cap) ||
+		    (n > 0 && ex_is_word_in(x, "not_site", t + w.s, w.e - w.s)))
 			break;
 		if (w.cap || w.term || (w.digit && n > 0 && w.e - w.s <= 4) || (w.link && n > 0))
 			ws[n++] = w;
@@ -128,6 +129,15 @@ static int resolve(const struct ex *x, size_t s, size_t e, int *ret_id)
 	return x->in->resolve_site(x->in->userdata, name, ret_id) == 0 && *ret_id > 0 ? 0 : -ENOENT;
 }
 
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
 /* The longest run of ws[] (earliest first) that is a known site. */
 static int resolve_words(const struct ex *x, const struct word *ws, size_t n, int *ret_id)
 {
@@ -138,6 +148,8 @@ static int resolve_words(const struct ex *x, const struct word *ws, size_t n, in
 			bool named = false;
 			for (size_t k = i; k < j; k++)
 				named |= !ws[k].term && !ws[k].link && !ws[k].digit;
+			if (j - i == 1 && utf8_chars(x->text + ws[i].s, ws[i].e - ws[i].s) < 4)
+				continue; /* too short to look up alone */
 			if (named && resolve(x, ws[i].s, ws[j - 1].e, ret_id) == 0)
 				return 0;
 		}
@@ -173,12 +185,34 @@ void ex_cands_free(struct cand *c, size_t n)
 	free(c);
 }
 
+/* After a name: "και", "κ", "and", "&" or "+" then another name, or 0. */
+static size_t list_next(const struct ex *x, size_t p, size_t end)
+{
+	struct word w;
+
+	p = skip_spaces(x->text, p, end);
+	if (p < end && (x->text[p] == '&' || x->text[p] == '+'))
+		return p + 1;
+	if (read_word(x, p, end, &w) && !w.cap && ex_is_word_in(x, "and", x->text + w.s, w.e - w.s))
+		return w.e;
+	return 0;
+}
+
+/* The phrase only qualifies a dive ("Νυχτερινή βουτιά", "Night dive"). */
+static bool before_dive_word(const struct ex *x, size_t p, size_t end)
+{
+	struct word w;
+
+	return read_word(x, skip_spaces(x->text, p, end), end, &w) &&
+	       ex_is_word_in(x, "dive_word", x->text + w.s, w.e - w.s);
+}
+
 /* A phrase read at a rule's site mark: a candidate unless it is no name. */
-static int cand_at(const struct ex *x, size_t p, size_t end, bool strong, const char *rule_id,
-		   struct cand **cs, size_t *n)
+static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, const char *rule_id,
+		    struct cand **cs, size_t *n)
 {
 	struct word ws[PHRASE_MAX_WORDS];
-	size_t nw = read_phrase(x, p, end, true, ws);
+	size_t nw = read_phrase(x, *p, end, true, ws);
 	bool cap = false;
 	int id = 0;
 
@@ -193,10 +227,22 @@ static int cand_at(const struct ex *x, size_t p, size_t end, bool strong, const 
 		nw = k;
 		while (nw > 0 && ws[nw - 1].link)
 			nw--;
-		if (!cap || nw == 0)
+		if (!cap || nw == 0 || before_dive_word(x, ws[nw - 1].e, end))
 			return 0;
 	}
-	return add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, strong, rule_id);
+	*p = ws[nw - 1].e;
+	return add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, strong, rule_id) < 0 ? -ENOMEM : 1;
+}
+
+static int cand_at(const struct ex *x, size_t p, size_t end, bool strong, const char *rule_id,
+		   struct cand **cs, size_t *n)
+{
+	int k;
+
+	while ((k = cand_one(x, &p, end, strong, rule_id, cs, n)) > 0)
+		if ((p = list_next(x, p, end)) == 0)
+			break;
+	return k < 0 ? k : 0;
 }
 
 static bool in_zone(const size_t *zs, const size_t *ze, size_t nz, size_t p)
@@ -215,7 +261,29 @@ static bool covered(const struct cand *cs, size_t n, size_t p)
 	return false;
 }
 
-/* Parenthesised text and what descriptor rules point at are no dive sites. */
+static bool is_fact_zone(enum rule_kind k)
+{
+	switch (k) {
+	case RK_DATE:
+	case RK_WEEKDAY:
+	case RK_RELDAY:
+	case RK_PRICE:
+	case RK_PRICE_EXTRA:
+	case RK_TIME:
+	case RK_MEET_TIME:
+	case RK_GROUP_SIZE:
+	case RK_DURATION:
+	case RK_DIVE_DURATION:
+	case RK_LEVEL:
+	case RK_REQUIREMENT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Parenthesised text, other facts and what descriptor rules point at are no
+ * dive sites. */
 static size_t zones(const struct ex *x, size_t line, const struct line *l, size_t *zs, size_t *ze,
 		    size_t max)
 {
@@ -234,8 +302,14 @@ static size_t zones(const struct ex *x, size_t line, const struct line *l, size_
 		const struct hit *h = &x->hits[i];
 		struct word ws[PHRASE_MAX_WORDS];
 		size_t s, nw;
-		if (h->line != line || h->dropped || h->kind != RK_SITE_DESCRIPTOR ||
-		    !ex_group(x, h, RG_SITE, &s, NULL))
+		if (h->line != line || h->dropped)
+			continue;
+		if (is_fact_zone(h->kind)) {
+			zs[nz] = h->m.start; /* "Κυρ. 26/10", "Ώρα συνάντησης" name no place */
+			ze[nz++] = h->m.end;
+			continue;
+		}
+		if (h->kind != RK_SITE_DESCRIPTOR || !ex_group(x, h, RG_SITE, &s, NULL))
 			continue;
 		nw = read_phrase(x, s, l->end, false, ws);
 		zs[nz] = h->m.start;
@@ -314,7 +388,7 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 {
 	const struct line *l = &x->lines[line];
 	struct cand *cs = NULL;
-	size_t n = 0, zs[32], ze[32], nz;
+	size_t n = 0, zs[64], ze[64], nz;
 	int k = 0;
 
 	nz = zones(x, line, l, zs, ze, ELEMENTSOF(zs));

@@ -84,6 +84,8 @@ static int note_level(struct ex *x, struct facts *f, const struct hit *h, const 
 	if (!required)
 		return 0;
 	f->req_hit = f->req_hit ? f->req_hit : h;
+	if (memmem(buf_str(&f->req), f->req.len, x->text + s, e - s))
+		return 0; /* said twice */
 	if (f->req.len > 0 && buf_puts(&f->req, ", ") < 0)
 		return -ENOMEM;
 	return buf_append(&f->req, x->text + s, e - s);
@@ -240,6 +242,16 @@ static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 	return true;
 }
 
+/* In a table whose header names a meeting column, its times are no dive's. */
+static bool in_meet_column(const struct ex *x, const struct hit *h)
+{
+	const struct line *l = &x->lines[h->line];
+
+	if (!l->table || x->header_meet_col < 0 || (size_t)x->header_meet_col >= l->n_cells)
+		return false;
+	return h->m.start >= l->cs[x->header_meet_col] && h->m.start < l->ce[x->header_meet_col];
+}
+
 /* Times written right before (or "at" right after) a site belong to it. */
 static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 {
@@ -247,7 +259,8 @@ static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 		const struct hit *best = NULL;
 		for (size_t i = 0; i < x->n_hits; i++) {
 			const struct hit *h = &x->hits[i];
-			if (h->line != line || h->dropped || h->kind != RK_TIME)
+			if (h->line != line || h->dropped || h->kind != RK_TIME ||
+			    in_meet_column(x, h))
 				continue;
 			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&
 			    joins_time(x, h->m.end, cs[c].start, true))
@@ -477,7 +490,7 @@ static int add_trip(struct ex *x, const struct region *rg, struct facts *f, stru
 
 int ex_region_emit(struct ex *x, const struct region *rg)
 {
-	struct facts f = {.rank = -1, .req = BUF_INIT(BUF_MAX_SMALL)};
+	struct facts f = {.rank = -1, .dive_duration = -1, .req = BUF_INIT(BUF_MAX_SMALL)};
 	struct extract_dive d[MAX_DIVES];
 	size_t nd = 0;
 	int k;

@@ -142,7 +142,16 @@ static bool starts_sibling(struct ex *x, const struct region *rg, size_t line)
 
 static void header_columns(struct ex *x, const struct line *l)
 {
-	x->header_site_col = x->header_req_col = -1;
+	x->header_site_col = x->header_req_col = x->header_meet_col = -1;
+	for (size_t c = 0; c < l->n_cells; c++) {
+		size_t cs = l->cs[c], ce = l->ce[c];
+		while (cs < ce && x->text[cs] == ' ')
+			cs++;
+		while (ce > cs && x->text[ce - 1] == ' ')
+			ce--;
+		if (ex_is_word_in(x, "meet", x->text + cs, ce - cs) && x->header_meet_col < 0)
+			x->header_meet_col = (int)c;
+	}
 	for (size_t i = 0; i < x->n_hits; i++) {
 		const struct hit *h = &x->hits[i];
 		if (h->dropped || h->m.start < l->start || h->m.start >= l->end)
@@ -161,6 +170,7 @@ static void header_columns(struct ex *x, const struct line *l)
 struct seg {
 	struct region rg;
 	bool open, blank_seen, heading_notrip, have_context;
+	size_t continued_line; /* 1 + a line that continues the one above, 0 */
 	int paragraphs;
 	struct date context;
 };
@@ -211,13 +221,35 @@ static bool region_priced(struct ex *x, const struct region *rg)
 	return false;
 }
 
+/* "μεταφέρεται για την\n Κυριακή 14/9": the new date is on the next line. */
+static int moved_to_next_line(struct ex *x, struct seg *s, size_t i, struct region *dates)
+{
+	size_t j = i + 1;
+	int k;
+
+	while (j < x->n_lines && x->lines[j].blank)
+		j++;
+	if (j >= x->n_lines)
+		return 0;
+	k = line_opener(x, j, NULL, dates);
+	if (k > 0)
+		s->continued_line = j + 1;
+	return k;
+}
+
 static int segment_line(struct ex *x, struct seg *s, size_t i)
 {
 	const struct line *l = &x->lines[i];
 	struct region dates = {0};
 	int k, opener;
 
-	opener = line_opener(x, i, NULL, &dates);
+	if (line_has(x, i, RK_END)) {
+		s->heading_notrip = false;
+		return close_region(x, s);
+	}
+	opener = i + 1 == s->continued_line ? 0 : line_opener(x, i, NULL, &dates);
+	if (opener == 0 && line_has(x, i, RK_MOVE))
+		opener = moved_to_next_line(x, s, i, &dates);
 	if (opener < 0)
 		return opener;
 	if (opener) {
@@ -263,7 +295,7 @@ static int segment(struct ex *x)
 	struct seg s = {0};
 	int k = 0;
 
-	x->header_site_col = x->header_req_col = -1;
+	x->header_site_col = x->header_req_col = x->header_meet_col = -1;
 	for (size_t i = 0; i < x->n_lines && k >= 0; i++) {
 		const struct line *l = &x->lines[i];
 		if (l->quoted)

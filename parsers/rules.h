@@ -41,6 +41,7 @@ enum rule_kind {
 	RK_SITE_DESCRIPTOR,
 	RK_SITE_HEADER,
 	RK_REQ_HEADER,
+	RK_END,
 	_RK_MAX
 };
 
