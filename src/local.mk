@@ -32,3 +32,7 @@ libdivemap_a_SOURCES += \
 	src/store.c src/store.h \
 	src/names.c src/names.h \
 	src/cmd-parse.c
+libdivemap_a_SOURCES += \
+	src/tls-verify.c src/tls-verify.h \
+	src/source-imap.c src/source-imap.h \
+	src/source-config.c

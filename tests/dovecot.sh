@@ -15,10 +15,15 @@ alive() { # running and not a zombie
 
 stop() {
 	local d=$1 pid
+	local kids k
 	pid=$(cat "$d/server.pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null || true # the master stops its children
+	# login processes that proxy TLS outlive the master while their client
+	# stays connected: note the master's children by pid and stop them too
+	kids=$(grep -l "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
+	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 600); do alive "$pid" || break; sleep 0.05; done
 	alive "$pid" && { echo "dovecot $pid still up after 30 s: SIGKILL" >&2; kill -KILL "$pid" || true; }
+	for k in $kids; do kill -TERM "$k" 2>/dev/null || true; done
 	rm -f "$d/server.pid"
 }
 
