@@ -231,13 +231,14 @@ static int show_current(struct migrate *m, bool json)
 	if (pending && !bad)
 		printf("%zu pending, up to %04u_%s: `divemap-ingest migrate upgrade head`\n",
 		       pending, head, name_of(l, n, head));
-	if (bad)
-		printf("%04u_%s: %s at statement %u of %u%s%s\n", bad->version, bad->name,
-		       bad->state == MIGRATE_APPLYING ? "being applied (or interrupted)"
-		       : bad->error                   ? "FAILED"
-						      : "failed, repaired: resumes",
-		       bad->statements_done + 1, bad->statements_total, bad->error ? ": " : "",
-		       bad->error ? bad->error : "");
+	if (bad && bad->error && bad->state == MIGRATE_FAILED)
+		printf("%04u_%s: FAILED: %s\n", bad->version, bad->name, bad->error);
+	else if (bad)
+		printf("%04u_%s: %s at statement %u of %u\n", bad->version, bad->name,
+		       bad->state == MIGRATE_APPLYING
+			   ? "being applied (or interrupted)"
+			   : "failed, repaired: the next upgrade resumes",
+		       bad->statements_done + 1, bad->statements_total);
 	if (alembic)
 		printf("Divemap's Alembic manages this database (revision %s)\n", alembic);
 	return 0;

@@ -136,6 +136,7 @@ static unsigned previous_version(const struct migrate *m, unsigned v)
 int migrate_refuse_failed(struct migrate *m, const struct migration *mg)
 {
 	unsigned prev = previous_version(m, mg->version);
+	_cleanup_free_ char *done = NULL;
 
 	if (migrate_is_downgrade_failure(mg))
 		return log_error_errno(
@@ -148,14 +149,19 @@ int migrate_refuse_failed(struct migrate *m, const struct migration *mg)
 			? mg->error + strlen(DOWNGRADE_PREFIX ": ")
 			: mg->error,
 		    prev, mg->version);
+	if (asprintf(&done,
+		     mg->statements_done == 0   ? "None of its statements is"
+		     : mg->statements_done == 1 ? "Statement 1 is"
+						: "Statements 1-%u are",
+		     mg->statements_done) < 0)
+		return -ENOMEM;
 	return log_error_errno(
 	    EBADMSG,
-	    "migration %04u_%s failed: %s. Statements 1-%u of %u are in the database. Fix the "
-	    "cause (the file or the database), then run `divemap-ingest migrate repair` to resume "
-	    "at statement %u; or, if you completed it by hand, `divemap-ingest migrate stamp "
-	    "%04u`; or, if you undid statements 1-%u by hand, `divemap-ingest migrate stamp %04u`",
-	    mg->version, mg->name, mg->error, mg->statements_done, mg->statements_total,
-	    mg->statements_done + 1, mg->version, mg->statements_done, prev);
+	    "migration %04u_%s failed: %s. %s in the database. Fix the cause (the file or the "
+	    "database), then run `divemap-ingest migrate repair` to resume at statement %u; or, "
+	    "if you completed it by hand, `divemap-ingest migrate stamp %04u`; or, if you undid "
+	    "what it did by hand, `divemap-ingest migrate stamp %04u`",
+	    mg->version, mg->name, mg->error, done, mg->statements_done + 1, mg->version, prev);
 }
 
 /* A row still 'applying' while we hold the lock: its process died. */
@@ -344,7 +350,7 @@ static int skip_divemap_owned(struct migrate *m, struct migration *mg,
 		    "this database is managed by Divemap's Alembic (revision %s), "
 		    "which lacks what divemap-ingest needs: %s. Upgrade Divemap "
 		    "first (alembic upgrade head), then run `divemap-ingest "
-		    "migrate upgrade head` again; nothing was changed",
+		    "migrate upgrade head` again; Divemap's tables were not touched",
 		    m->alembic, missing);
 	if (r < 0)
 		return r;
@@ -412,7 +418,7 @@ static int check_after(struct migrate *m, struct migration *mg, const struct mig
 	if (r != -ENOENT)
 		return r;
 	if (asprintf(&why,
-		     "after its last statement the database still lacks %s (tables that "
+		     "after its last statement the database still falls short: %s (tables that "
 		     "existed before are left as they were)",
 		     missing) < 0)
 		return -ENOMEM;

@@ -73,3 +73,12 @@ check_PROGRAMS += tests/itest-imap-source
 TESTS += tests/itest-imap-source
 tests_itest_imap_source_SOURCES = tests/itest-imap-source.c
 tests_itest_imap_source_LDADD = $(TEST_LIBS)
+
+# The migrator: integration tests against a private MariaDB (run-test starts it).
+TESTS += tests/itest-migrate-roundtrip.sh tests/itest-migrate-sql.sh \
+	tests/itest-migrate-concurrent.sh tests/itest-migrate-broken.sh \
+	tests/itest-migrate-divemap.sh
+EXTRA_DIST += tests/itest-migrate-roundtrip.sh tests/itest-migrate-sql.sh \
+	tests/itest-migrate-concurrent.sh tests/itest-migrate-broken.sh \
+	tests/itest-migrate-divemap.sh tests/itest-migrate-lib.sh \
+	tests/fixtures/divemap-0092.sql tests/fixtures/sites-divemap.sql
