@@ -125,6 +125,7 @@ static int header_value(const char *data, size_t len, const char *name, char **r
 	size_t nlen = strlen(name), pos = 0;
 	struct buf v = BUF_INIT(STORE_MAX_HEADERS);
 	bool capturing = false, found = false;
+	char *stripped;
 	int r = 0;
 
 	if (len > STORE_MAX_HEADERS)
@@ -157,7 +158,8 @@ static int header_value(const char *data, size_t len, const char *name, char **r
 	*ret = buf_take(&v, NULL);
 	if (!*ret)
 		return -ENOMEM;
-	strstrip(*ret);
+	stripped = strstrip(*ret);
+	memmove(*ret, stripped, strlen(stripped) + 1);
 	return 0;
 }
 

@@ -82,3 +82,5 @@ EXTRA_DIST += tests/itest-migrate-roundtrip.sh tests/itest-migrate-sql.sh \
 	tests/itest-migrate-concurrent.sh tests/itest-migrate-broken.sh \
 	tests/itest-migrate-divemap.sh tests/itest-migrate-lib.sh \
 	tests/fixtures/divemap-0092.sql tests/fixtures/sites-divemap.sql
+TESTS += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
+EXTRA_DIST += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
