@@ -182,6 +182,17 @@ static bool is_timed(enum rule_kind k)
 	return k == RK_TIME || k == RK_MEET_TIME || k == RK_DIVE_TIME;
 }
 
+/* Of two overlapping dates, an explicit date beats a weekday alone, then the
+ * longer wins, then the earlier rule. */
+static bool wins(const struct hit *b, const struct hit *a, bool b_first)
+{
+	size_t lb = b->m.end - b->m.start, la = a->m.end - a->m.start;
+
+	if ((b->kind == RK_DATE) != (a->kind == RK_DATE))
+		return b->kind == RK_DATE;
+	return lb > la || (lb == la && b_first);
+}
+
 /* Drops what another hit says is not a fact: anything inside an ignore
  * span, prices inside extras, times inside dates, the shorter of two
  * overlapping dates, a weekday alone inside a date. */
@@ -205,8 +216,7 @@ static void filter_hits(struct ex *x)
 				 overlaps(a, b))
 				a->dropped = true;
 			else if (is_dated(a->kind) && is_dated(b->kind) && overlaps(a, b) &&
-				 (b->m.end - b->m.start > a->m.end - a->m.start ||
-				  (b->m.end - b->m.start == a->m.end - a->m.start && j < i)))
+				 wins(b, a, j < i))
 				a->dropped = true;
 		}
 	}

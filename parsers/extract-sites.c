@@ -101,7 +101,9 @@ static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_l
 	}
 	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
 		if ((ex_is_word_in(x, "and", t + w.s, w.e - w.s) && !w.cap) ||
-		    (n > 0 && ex_is_word_in(x, "not_site", t + w.s, w.e - w.s)))
+		    (n > 0 && (ex_is_word_in(x, "not_site", t + w.s, w.e - w.s) ||
+			       ex_is_word_in(x, "weekday", t + w.s, w.e - w.s) ||
+			       ex_is_word_in(x, "month", t + w.s, w.e - w.s))))
 			break;
 		if (w.cap || w.term || (w.digit && n > 0 && w.e - w.s <= 4) || (w.link && n > 0))
 			ws[n++] = w;
@@ -139,8 +141,10 @@ static size_t utf8_chars(const char *s, size_t n)
 }
 
 /* The longest run of ws[] (earliest first) that is a known site. */
-static int resolve_words(const struct ex *x, const struct word *ws, size_t n, int *ret_id)
+static int resolve_words(const struct ex *x, struct word *ws, size_t *n_inout, int *ret_id)
 {
+	size_t n = *n_inout;
+
 	for (size_t i = 0; i < n; i++) {
 		if (ws[i].link)
 			continue;
@@ -150,8 +154,12 @@ static int resolve_words(const struct ex *x, const struct word *ws, size_t n, in
 				named |= !ws[k].term && !ws[k].link && !ws[k].digit;
 			if (j - i == 1 && utf8_chars(x->text + ws[i].s, ws[i].e - ws[i].s) < 4)
 				continue; /* too short to look up alone */
-			if (named && resolve(x, ws[i].s, ws[j - 1].e, ret_id) == 0)
+			if (named && resolve(x, ws[i].s, ws[j - 1].e, ret_id) == 0) {
+				/* the name is what resolved */
+				memmove(ws, ws + i, (j - i) * sizeof(*ws));
+				*n_inout = j - i;
 				return 0;
+			}
 		}
 	}
 	return -ENOENT;
@@ -219,7 +227,7 @@ static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, cons
 	if (nw == 0 || ex_is_word_in(x, "not_site", x->text + ws[0].s, ws[0].e - ws[0].s) ||
 	    ex_is_word_in(x, "meet", x->text + ws[0].s, ws[0].e - ws[0].s))
 		return 0;
-	if (resolve_words(x, ws, nw, &id) < 0) {
+	if (resolve_words(x, ws, &nw, &id) < 0) {
 		size_t k = 0;
 		id = 0;
 		while (k < nw && (ws[k].cap || ws[k].term || ws[k].link || ws[k].digit))
@@ -338,7 +346,7 @@ static int scan_known(const struct ex *x, const struct line *l, const size_t *zs
 		if ((w.cap || w.term) && !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) &&
 		    !ex_is_word_in(x, "not_site", t + w.s, w.e - w.s) &&
 		    (nw = read_phrase(x, p, l->end, false, ws)) > 0 && ws[0].s == p &&
-		    resolve_words(x, ws, nw, &id) == 0) {
+		    resolve_words(x, ws, &nw, &id) == 0) {
 			int k = add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, true, NULL);
 			if (k < 0)
 				return k;

@@ -84,7 +84,7 @@ static int escape_word(const char *w, struct buf *out)
 
 	for (; *w && k >= 0; w++) {
 		if (*w == ' ')
-			k = buf_puts(out, "\\s+");
+			k = buf_puts(out, "\\h+");
 		else if (strchr("\\^$.|?*+()[]{}-#", *w))
 			k = buf_printf(out, "\\%c", *w);
 		else
