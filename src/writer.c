@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "normalize.h"
@@ -509,21 +510,6 @@ static bool ids_contain(const json_t *ids, long long id)
 	return false;
 }
 
-static bool still_unresolved(const struct wctx *c, const char *kind, const char *name)
-{
-	const json_t *u;
-	size_t i;
-
-	json_array_foreach(json_object_get(c->result, "unresolved"), i, u)
-	{
-		const char *k = jstr(u, "kind"), *n = jstr(u, "name");
-
-		if (k && n && streq(k, kind) && streq(n, name))
-			return true;
-	}
-	return false;
-}
-
 static int ids_remove(struct db *db, const char *row_id, const char *ids_text, long long nl)
 {
 	json_t *ids = json_loads(ids_text ? ids_text : "[]", 0, NULL), *v;
@@ -551,23 +537,46 @@ static int ids_remove(struct db *db, const char *row_id, const char *ids_text, l
 	return r;
 }
 
+/* The rows listing this newsletter for a name it no longer leaves
+ * unresolved; the names are compared by the server, under the column's
+ * collation, as the unique key does. */
 static int unresolved_forget(struct db *db, struct wctx *c)
 {
+	const json_t *list = json_object_get(c->result, "unresolved"), *u;
+	size_t n = json_array_size(list), np = 1, i;
+	_cleanup_free_ struct db_value *p = calloc(2 * n + 1, sizeof(*p));
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_SQL);
 	char nl[24];
 	int r;
 
+	if (!p)
+		return -ENOMEM;
 	snprintf(nl, sizeof(nl), "%lld", c->newsletter_id);
-	r = db_query(db,
-		     "SELECT id, kind, name, newsletter_ids FROM ingest_unresolved "
-		     "WHERE JSON_CONTAINS(newsletter_ids, ?) FOR UPDATE",
-		     (struct db_value[]){str_value(nl)}, 1, &rows);
+	p[0] = str_value(nl);
+	r = buf_puts(&sql, "SELECT id, newsletter_ids FROM ingest_unresolved "
+			   "WHERE JSON_CONTAINS(newsletter_ids, ?)");
+	json_array_foreach(list, i, u)
+	{
+		const char *k = jstr(u, "kind"), *name = jstr(u, "name");
+
+		if (!k || !name || r < 0)
+			continue;
+		r = buf_puts(&sql, np == 1 ? " AND (kind, name) NOT IN ((?, ?)" : ", (?, ?)");
+		p[np++] = DB_TEXT(k);
+		p[np++] = text_value(name, NAME_MAX_CHARS * 4, NAME_MAX_CHARS);
+	}
+	if (r >= 0 && np > 1)
+		r = buf_puts(&sql, ")");
+	if (r >= 0)
+		r = buf_puts(&sql, " FOR UPDATE");
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < rows->n_rows; i++) {
-		if (still_unresolved(c, db_cell(rows, i, 1), db_cell(rows, i, 2)))
-			continue;
-		r = ids_remove(db, db_cell(rows, i, 0), db_cell(rows, i, 3), c->newsletter_id);
+	r = db_query(db, buf_str(&sql), p, np, &rows);
+	if (r < 0)
+		return r;
+	for (i = 0; i < rows->n_rows; i++) {
+		r = ids_remove(db, db_cell(rows, i, 0), db_cell(rows, i, 1), c->newsletter_id);
 		if (r < 0)
 			return r;
 	}
