@@ -36,3 +36,4 @@ libdivemap_a_SOURCES += \
 	src/tls-verify.c src/tls-verify.h \
 	src/source-imap.c src/source-imap.h \
 	src/source-config.c
+libdivemap_a_SOURCES += src/cmd-reparse.c

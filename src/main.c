@@ -22,10 +22,12 @@ struct cli {
 extern const struct command command_migrate;
 extern const struct command command_parse;
 extern const struct command command_worker;
+extern const struct command command_reparse;
 static const struct command *const commands[] = {
     &command_migrate,
     &command_parse,
     &command_worker,
+    &command_reparse,
     NULL,
 };
 

@@ -84,3 +84,5 @@ EXTRA_DIST += tests/itest-migrate-roundtrip.sh tests/itest-migrate-sql.sh \
 	tests/fixtures/divemap-0092.sql tests/fixtures/sites-divemap.sql
 TESTS += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
 EXTRA_DIST += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
+TESTS += tests/itest-writer-reparse.sh
+EXTRA_DIST += tests/itest-writer-reparse.sh
