@@ -165,12 +165,16 @@ int migrate_ensure(struct db *db, const struct config *cfg)
 	r = pending_names(m, &pending);
 	if (r < 0)
 		return r;
-	if (pending && !cfg->database.auto_migrate)
+	if (pending && !cfg->database.auto_migrate) {
+		r = migrate_check_state(m, false, true); /* a failure says more than "pending" */
+		if (r < 0)
+			return r;
 		return log_error_errno(EPROTO,
 				       "the database schema is not up to date: pending %s. Run "
 				       "`divemap-ingest migrate upgrade head` (or set [database] "
 				       "auto_migrate = yes)",
 				       pending);
+	}
 	if (pending) {
 		log_info("applying pending migrations: %s", pending);
 		r = migrate_upgrade(m, "head");

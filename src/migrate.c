@@ -200,11 +200,12 @@ int migrate_check_state(struct migrate *m, bool locked, bool checksums)
 	for (size_t i = 0; i < m->n; i++) {
 		struct migration *mg = &m->list[i];
 		if (mg->state == MIGRATE_APPLYING && !locked)
-			return log_error_errno(EBUSY,
-					       "%04u_%s is being applied by %s right now (or "
-					       "that process died): run without --sql first",
-					       mg->version, mg->name,
-					       mg->applied_by ? mg->applied_by : "?");
+			return log_error_errno(
+			    EBUSY,
+			    "%04u_%s is being applied by %s right now (or "
+			    "that process died; `divemap-ingest migrate upgrade` "
+			    "takes the lock and tells)",
+			    mg->version, mg->name, mg->applied_by ? mg->applied_by : "?");
 		if (mg->state == MIGRATE_APPLYING && (r = mark_interrupted(m, mg)) < 0)
 			return r;
 		if (mg->state == MIGRATE_FAILED && mg->error)
@@ -491,11 +492,18 @@ static int upgrade_target(struct migrate *m, const char *target, unsigned *ret)
 
 static void sql_header(struct migrate *m, const char *verb, unsigned to)
 {
-	if (m->settings.sql_out)
-		fprintf(m->settings.sql_out,
-			"-- divemap-ingest migrate %s --sql: %04u -> %04u (%s)\n"
-			"-- The statements the %s runs, in order, with its bookkeeping.\n",
-			verb, migrate_current(m), to, m->dir, verb);
+	char from_s[16] = "base", to_s[16] = "base";
+
+	if (!m->settings.sql_out)
+		return;
+	if (migrate_current(m))
+		snprintf(from_s, sizeof(from_s), "%04u", migrate_current(m));
+	if (to)
+		snprintf(to_s, sizeof(to_s), "%04u", to);
+	fprintf(m->settings.sql_out,
+		"-- divemap-ingest migrate %s --sql: %s -> %s (%s)\n"
+		"-- The statements the %s runs, in order, with its bookkeeping.\n",
+		verb, from_s, to_s, m->dir, verb);
 }
 
 int migrate_upgrade(struct migrate *m, const char *target)

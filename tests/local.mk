@@ -86,3 +86,7 @@ TESTS += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-par
 EXTRA_DIST += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
 TESTS += tests/itest-writer-reparse.sh
 EXTRA_DIST += tests/itest-writer-reparse.sh
+check_PROGRAMS += tests/itest-migrate-ensure
+TESTS += tests/itest-migrate-ensure
+tests_itest_migrate_ensure_SOURCES = tests/itest-migrate-ensure.c
+tests_itest_migrate_ensure_LDADD = $(TEST_LIBS)
