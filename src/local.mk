@@ -37,3 +37,6 @@ libdivemap_a_SOURCES += \
 	src/source-imap.c src/source-imap.h \
 	src/source-config.c
 libdivemap_a_SOURCES += src/cmd-reparse.c
+libdivemap_a_SOURCES += \
+	src/notify.c src/notify.h \
+	src/daemon.c src/daemon.h

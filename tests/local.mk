@@ -90,3 +90,7 @@ check_PROGRAMS += tests/itest-migrate-ensure
 TESTS += tests/itest-migrate-ensure
 tests_itest_migrate_ensure_SOURCES = tests/itest-migrate-ensure.c
 tests_itest_migrate_ensure_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/test-notify
+TESTS += tests/test-notify
+tests_test_notify_SOURCES = tests/test-notify.c
+tests_test_notify_LDADD = $(TEST_LIBS)
