@@ -94,3 +94,7 @@ check_PROGRAMS += tests/test-notify
 TESTS += tests/test-notify
 tests_test_notify_SOURCES = tests/test-notify.c
 tests_test_notify_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/test-report-html
+TESTS += tests/test-report-html
+tests_test_report_html_SOURCES = tests/test-report-html.c
+tests_test_report_html_LDADD = $(TEST_LIBS)
