@@ -54,7 +54,7 @@ static void help(FILE *out)
 }
 
 /* "-1" is a downgrade step, not an option: take it out before getopt. */
-static int take_steps_arg(int *argc, char **argv, const char **ret)
+static void take_steps_arg(int *argc, char **argv, const char **ret)
 {
 	int k = 0;
 
@@ -68,7 +68,6 @@ static int take_steps_arg(int *argc, char **argv, const char **ret)
 	}
 	*argc = k;
 	argv[k] = NULL;
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct migrate_cli *o)
@@ -133,13 +132,13 @@ static int parse_args(int argc, char **argv, struct migrate_cli *o)
 	}
 	o->verb = argv[optind++];
 	o->arg = steps ? steps : optind < argc ? argv[optind++] : NULL;
-	if (optind < argc || (steps && optind > argc))
+	if (optind < argc)
 		return log_error("migrate %s: unexpected argument '%s'", o->verb, argv[optind]),
 		       EX_USAGE;
 	return 0;
 }
 
-static json_t *migration_json(const struct migration *mg, const char *dir)
+static json_t *migration_json(const struct migration *mg)
 {
 	json_t *o = json_pack("{s:i, s:s, s:s}", "version", (int)mg->version, "name", mg->name,
 			      "state", state_names[mg->state]);
@@ -166,7 +165,6 @@ static json_t *migration_json(const struct migration *mg, const char *dir)
 		json_object_set_new(o, mg->state == MIGRATE_APPLIED ? "note" : "error",
 				    mg->error ? json_string(mg->error) : json_null());
 	}
-	(void)dir;
 	return o;
 }
 
@@ -219,8 +217,7 @@ static int show_current(struct migrate *m, bool json)
 		if (o) {
 			json_object_set_new(o, "alembic_revision",
 					    alembic ? json_string(alembic) : json_null());
-			json_object_set_new(o, "problem",
-					    bad ? migration_json(bad, NULL) : json_null());
+			json_object_set_new(o, "problem", bad ? migration_json(bad) : json_null());
 		}
 		return print_json(o);
 	}
@@ -281,7 +278,7 @@ static int show_history(struct migrate *m, bool json, bool verbose)
 	if (json) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < n; i++)
-			json_array_append_new(a, migration_json(&l[i], NULL));
+			json_array_append_new(a, migration_json(&l[i]));
 		return print_json(a);
 	}
 	if (n == 0)

@@ -81,13 +81,13 @@ static char *describe_holder(struct migrate *m, const char *conn)
 			       m->row_lock && db_cell(row, 0, 3) ? ", lease until " : "",
 			       m->row_lock && db_cell(row, 0, 3) ? db_cell(row, 0, 3) : "");
 	if (r == 0 &&
-	    db_query(m->db,
-		     "SELECT version, name, statements_done + 1, statements_total FROM "
-		     "ingest_migrations WHERE state = 'applying' ORDER BY version LIMIT 1",
-		     NULL, 0, &mig) == 0 &&
+	    db_query(
+		m->db,
+		"SELECT LPAD(version, 4, '0'), name, statements_done + 1, statements_total FROM "
+		"ingest_migrations WHERE state = 'applying' ORDER BY version LIMIT 1",
+		NULL, 0, &mig) == 0 &&
 	    mig->n_rows)
-		r = buf_printf(&b, ", applying %04u_%s statement %s of %s",
-			       (unsigned)atoi(db_cell(mig, 0, 0)), /* check-style: allow */
+		r = buf_printf(&b, ", applying %s_%s statement %s of %s", db_cell(mig, 0, 0),
 			       db_cell(mig, 0, 1), db_cell(mig, 0, 2), db_cell(mig, 0, 3));
 	if (r == 0 && b.len == 0)
 		r = buf_puts(&b, "another process");
