@@ -103,3 +103,27 @@ printf 'CREATE TABLE bad_a (id INT PRIMARY KEY);\n' >"$dir/0005_bad.up.sql"
 mig $db --dir="$dir" upgrade head 2>/dev/null || fail "upgrade after undo and stamp"
 mig $db --dir="$dir" current | grep -qx '0005_bad (head)' || fail "current after stamp recovery"
 ok "undone by hand, stamp, upgrade: it runs again from statement 1"
+
+# a folder that is not a valid set of migrations is refused before anything runs
+bad=$WORK/bad
+check_folder() { # $1: what the error must say
+	mig $db --dir="$bad" heads 2>"$WORK/folder.log" && fail "folder accepted: $1"
+	expect_in "$WORK/folder.log" "$1"
+	rm -rf "$bad"
+}
+mkdir "$bad" && cp "$MIGRATIONS"/0001_* "$bad/" && touch "$bad/0002_x.up.sql"
+check_folder "0002_x has no down file"
+mkdir "$bad" && touch "$bad/0002_a.up.sql" "$bad/0002_a.down.sql" "$bad/0002_b.up.sql"
+check_folder "two migrations have version 0002"
+mkdir "$bad" && touch "$bad/2x_y.up.sql"
+check_folder "2x_y.up.sql: not a migration file name"
+mkdir "$bad" && cp "$dir"/* "$bad/" && printf "INSERT INTO bad_a VALUES (1);\nSELECT 'oops;\n" >"$bad/0006_q.up.sql" &&
+	touch "$bad/0006_q.down.sql"
+mig $db --dir="$bad" upgrade head 2>"$WORK/quote.log" && fail "an unterminated string was run"
+expect_in "$WORK/quote.log" "0006_q.up.sql: line 2: unterminated 'string'"
+[ "$(db_sql $db 'SELECT COUNT(*) FROM bad_a')" = 0 ] || fail "a file that does not split ran its first statement"
+[ "$(db_sql $db 'SELECT COUNT(*) FROM ingest_migrations WHERE version = 6')" = 0 ] || fail "0006 was recorded"
+printf -- "-- migrate: frobnicate\nSELECT 1;\n" >"$bad/0006_q.up.sql"
+mig $db --dir="$bad" upgrade head 2>"$WORK/directive.log" && fail "an unknown directive was accepted"
+expect_in "$WORK/directive.log" "unknown directive '-- migrate: frobnicate'"
+ok "bad folders and files are refused before anything runs"
