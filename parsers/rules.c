@@ -230,6 +230,7 @@ struct rules *rules_free(struct rules *r)
 	for (size_t i = 0; i < r->n_defines; i++) {
 		free(r->defines[i].name);
 		free(r->defines[i].pattern);
+		free(r->defines[i].file);
 	}
 	free(r->defines);
 	pcre2_match_context_free(r->mctx);

@@ -1,0 +1,368 @@
+/* Unit tests of the extractor (parsers/extract*.c) with the packaged rules:
+ * times, prices, structure and the traps (descriptors, cancellations,
+ * recaps, quotes, courses), in Greek and English. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "extract.h"
+#include "rules.h"
+
+static struct rules *rules;
+
+/* A few sites, as names and inflected forms; compared ignoring case and accents. */
+static const struct {
+	const char *name;
+	int id;
+} sites[] = {
+    {"ν. Ποθητός", 1},     {"Ποθητό", 1},         {"ποθητο", 1},       {"Ποθητού", 1},
+    {"Άκρα Καταφυγή", 2},  {"Ποντικονήσι", 5},    {"Ναυάγιο Oria", 6}, {"Ναυάγιο Κυρά Λένη", 7},
+    {"ναυάγιο Πατρίς", 8}, {"Αρζεντά", 10},       {"Πατρόκλου", 16},   {"Πάτροκλο", 16},
+    {"Zenobia", 24},       {"Blue Hole", 25},     {"Inland Sea", 26},  {"Cathedral Cave", 28},
+    {"Kimon Bay", 29},     {"Liberty Wreck", 30},
+};
+
+static int resolve(void *userdata, const char *name, int *ret_id)
+{
+	_cleanup_free_ char *f = rules_fold(name, strlen(name));
+	int *calls = userdata;
+
+	(*calls)++;
+	for (size_t i = 0; i < ELEMENTSOF(sites); i++) {
+		_cleanup_free_ char *g = rules_fold(sites[i].name, strlen(sites[i].name));
+		if (f && g && strcmp(f, g) == 0) {
+			*ret_id = sites[i].id;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct extract_result *run(const char *text, int y, int m, int d)
+{
+	static int calls;
+	struct extract_input in = {.text = text,
+				   .len = strlen(text),
+				   .subject = "Newsletter",
+				   .ref = {y, m, d},
+				   .resolve_site = resolve,
+				   .userdata = &calls};
+	struct extract_result *r = NULL;
+	char *err = NULL;
+
+	assert_int_equal(extract_run(rules, &in, &r, &err), 0);
+	assert_null(err);
+	return r;
+}
+
+static void assert_date(const struct extract_trip *t, const char *want)
+{
+	char buf[11];
+
+	dates_format(t->date, buf);
+	assert_string_equal(buf, want);
+}
+
+static int setup(void **state)
+{
+	const char *top = getenv("top_srcdir");
+	_cleanup_free_ char *dir = NULL;
+	char *err = NULL;
+
+	assert_true(asprintf(&dir, "%s/rules", top ? top : ".") > 0);
+	assert_int_equal(rules_load(dir, NULL, &rules, &err), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	rules = rules_free(rules);
+	return 0;
+}
+
+static const char greek_program[] = "Καλημέρα!\n"
+				    "\n"
+				    "ΚΥΡΙΑΚΗ 31 ΑΥΓΟΥΣΤΟΥ\n"
+				    "08:45 Ναυάγιο Κυρά Λένη\n"
+				    "11:30 Αρζεντά\n"
+				    "Διάρκεια: 4 ώρες\n"
+				    "Μέχρι 6 άτομα\n"
+				    "Απαιτείται AOWD\n"
+				    "Κόστος: 48,50 ευρώ (ενοικίαση εξοπλισμού +15€)\n"
+				    "\n"
+				    "Καλές βουτιές!\n";
+
+static void test_extract_greek_program_lines(void **state)
+{
+	struct extract_result *r = run(greek_program, 2025, 8, 20);
+	const struct extract_trip *t;
+
+	assert_int_equal(r->n_trips, 1);
+	t = &r->trips[0];
+	assert_date(t, "2025-08-31");
+	assert_int_equal(t->time, 8 * 60 + 45);
+	assert_int_equal(t->duration, 240);
+	assert_int_equal(t->group_size, 6);
+	assert_true(t->has_price);
+	assert_true(t->price == 48.5);
+	assert_string_equal(t->currency, "EUR");
+	assert_string_equal(t->difficulty, "ADVANCED_OPEN_WATER");
+	assert_non_null(t->special_requirements);
+	assert_int_equal(t->n_dives, 2);
+	assert_int_equal(t->dives[0].number, 1);
+	assert_int_equal(t->dives[0].site_id, 7);
+	assert_int_equal(t->dives[0].time, 8 * 60 + 45);
+	assert_int_equal(t->dives[1].site_id, 10);
+	assert_string_equal(t->dives[1].site_name, "Αρζεντά");
+	assert_int_equal(t->dives[1].time, 11 * 60 + 30);
+	assert_int_equal(t->dives[1].duration, -1);
+	/* every value knows where it came from */
+	assert_memory_equal(greek_program + t->price_span.start, "48,50 ευρώ",
+			    t->price_span.end - t->price_span.start);
+	assert_non_null(t->price_span.rule_id);
+	assert_memory_equal(greek_program + t->dives[0].site_span.start, "Ναυάγιο Κυρά Λένη",
+			    strlen("Ναυάγιο Κυρά Λένη"));
+	extract_result_free(r);
+}
+
+static void test_extract_english_double_dive_weekday_alone(void **state)
+{
+	struct extract_result *r =
+	    run("Hi all,\n\n"
+		"This Saturday we go for a double dive at the Blue Hole. Meet 8am "
+		"at the shop, EUR 50 pp.\n"
+		"Open Water minimum.\n",
+		2026, 7, 22);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-07-25");
+	assert_int_equal(r->trips[0].time, 8 * 60);
+	assert_true(r->trips[0].price == 50);
+	assert_string_equal(r->trips[0].difficulty, "OPEN_WATER");
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 25);
+	assert_int_equal(r->trips[0].dives[1].site_id, 25);
+	assert_int_equal(r->trips[0].dives[1].number, 2);
+	assert_int_equal(r->trips[0].dives[0].time, -1); /* the meeting time is no dive's */
+	extract_result_free(r);
+}
+
+static void test_extract_two_places_one_dive_each(void **state)
+{
+	struct extract_result *r =
+	    run("Sunday 2 August – Kimon Bay and Liberty Wreck\n"
+		"Meet 09:00. €40.\n"
+		"\n"
+		"Την Κυριακή 9/8 πάμε στον Ποθητό και στο Ποντικονήσι, ραντεβού "
+		"9:00, 40€.\n",
+		2026, 7, 22);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 29);
+	assert_int_equal(r->trips[0].dives[1].site_id, 30);
+	assert_date(&r->trips[1], "2026-08-09");
+	assert_int_equal(r->trips[1].n_dives, 2);
+	assert_int_equal(r->trips[1].dives[0].site_id, 1);
+	assert_int_equal(r->trips[1].dives[1].site_id, 5);
+	extract_result_free(r);
+}
+
+static void test_extract_table_row_is_a_trip(void **state)
+{
+	struct extract_result *r =
+	    run("Winter dates:\n"
+		"Date | Meet | Dive site(s) | Level | Price\n"
+		"Sat 29/08 | 09:30 | Cathedral Cave + Blue Hole | Open Water | €60\n"
+		"Sun 30/08 | 10:00 | Inland Sea | Advanced | €35\n"
+		"All prices include tanks.\n",
+		2026, 8, 20);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-08-29");
+	assert_int_equal(r->trips[0].time, 9 * 60 + 30);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 28);
+	assert_int_equal(r->trips[0].dives[1].site_id, 25);
+	assert_int_equal(r->trips[0].dives[0].time, -1); /* the Meet column */
+	assert_string_equal(r->trips[0].difficulty, "OPEN_WATER");
+	assert_null(r->trips[0].special_requirements); /* a level, not a requirement */
+	assert_true(r->trips[1].price == 35);
+	assert_string_equal(r->trips[1].difficulty, "ADVANCED_OPEN_WATER");
+	assert_int_equal(r->trips[1].n_dives, 1);
+	extract_result_free(r);
+}
+
+static void test_extract_location_descriptors_are_no_dives(void **state)
+{
+	struct extract_result *r =
+	    run("* Κυριακή 24/8 - Ναυάγιο Oria, βόρεια του Πατρόκλου\n"
+		"  Συνάντηση 10.00. Τιμή 40 ευρώ.\n"
+		"\n"
+		"Το Σάββατο 30 Αυγούστου τεχνική κατάδυση στο ναυάγιο Πατρίς στον Πάτροκλο.\n"
+		"Ραντεβού 07:30, κόστος 70€, μόνο με πιστοποίηση Trimix.\n"
+		"\n"
+		"Sunday 31 August - the Zenobia, near Kimon Bay. Meet 8:00, €50.\n",
+		2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 6);
+	assert_int_equal(r->trips[0].time, 10 * 60);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 8);
+	assert_string_equal(r->trips[1].difficulty, "TECHNICAL_DIVING");
+	assert_int_equal(r->trips[2].n_dives, 1);
+	assert_int_equal(r->trips[2].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
+static void test_extract_cancelled_and_postponed(void **state)
+{
+	struct extract_result *r =
+	    run("- Η βουτιά του Σαββάτου 23/8 στον Ποθητό ακυρώνεται.\n"
+		"- Η βουτιά στο Ποντικονήσι της Κυριακής 24/8 μεταφέρεται για την\n"
+		"  Κυριακή 31/8, ίδια ώρα (09:00) και ίδια τιμή (45€).\n"
+		"\n"
+		"Bad news: Saturday's trip to the Blue Hole is cancelled.\n",
+		2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2025-08-31");
+	assert_int_equal(r->trips[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 5);
+	extract_result_free(r);
+}
+
+static void test_extract_no_trip_in_recaps_quotes_courses_sales(void **state)
+{
+	struct extract_result *r = run(
+	    "On Saturday 16 August we had 12 divers on the Zenobia, great visibility!\n"
+	    "\n"
+	    "> Σάββατο 30 Αυγούστου\n"
+	    "> 9:00 ν. Ποθητός\n"
+	    "> Τιμή: 45€\n"
+	    "\n"
+	    "ΝΕΟ ΤΜΗΜΑ ADVANCED: ξεκινά το Σάββατο 6 Σεπτεμβρίου στο Ποντικονήσι, κόστος 320€.\n"
+	    "\n"
+	    "Black Friday: Ρυθμιστής 520€ → 399€, έως Κυριακή 30 Νοεμβρίου.\n",
+	    2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 0);
+	extract_result_free(r);
+}
+
+static void test_extract_tomorrow_and_colloquial_time(void **state)
+{
+	struct extract_result *r =
+	    run("[12/9/25, 21:14] Νίκος: αυριο παμε ποθητο κ ποντικονησι\n"
+		"[12/9/25, 21:15] Νίκος: ραντεβου 8 παρα τεταρτο στο λιμανι, 40€ με φιαλες\n",
+		2025, 9, 12);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2025-09-13");
+	assert_int_equal(r->trips[0].time, 7 * 60 + 45);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[1].site_id, 5);
+	extract_result_free(r);
+}
+
+static void test_extract_weekday_mismatch_warns(void **state)
+{
+	/* 23 August 2025 is a Saturday */
+	struct extract_result *r =
+	    run("Παρασκευή 23 Αυγούστου – ν. Ποθητός, ραντεβού 9:00, 45€\n", 2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2025-08-23");
+	assert_int_equal(r->n_warnings, 1);
+	assert_non_null(strstr(r->warnings[0], "weekday"));
+	extract_result_free(r);
+}
+
+static void test_extract_unstated_values_are_unset(void **state)
+{
+	struct extract_result *r = run("Sunday 24 August\n"
+				       "1st dive: Foo Reef\n"
+				       "2nd dive: Blue Hole\n",
+				       2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].time, -1);
+	assert_int_equal(r->trips[0].duration, -1);
+	assert_int_equal(r->trips[0].group_size, -1);
+	assert_false(r->trips[0].has_price);
+	assert_null(r->trips[0].difficulty);
+	assert_null(r->trips[0].special_requirements);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 0);
+	assert_string_equal(r->trips[0].dives[0].site_name, "Foo Reef");
+	assert_int_equal(r->trips[0].dives[1].site_id, 25);
+	extract_result_free(r);
+}
+
+static void test_extract_lowest_price_without_extras(void **state)
+{
+	struct extract_result *r = run("Σάββατο 30/8 – Αρζεντά\n"
+				       "ραντεβού 8.30, 40€ (nitrox +6€), 35€ για μέλη\n"
+				       "Ενοικίαση εξοπλισμού 15€.\n",
+				       2025, 8, 20);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_true(r->trips[0].price == 35);
+	assert_int_equal(r->trips[0].time, 8 * 60 + 30);
+	extract_result_free(r);
+}
+
+static void test_extract_json_in_corpus_format(void **state)
+{
+	struct extract_result *r = run(greek_program, 2025, 8, 20);
+	json_t *j = NULL, *trip, *dive;
+
+	assert_int_equal(extract_result_to_json(r, "<id@host>", 3, &j), 0);
+	assert_string_equal(json_string_value(json_object_get(j, "message_id")), "<id@host>");
+	assert_int_equal(json_integer_value(json_object_get(j, "diving_center_id")), 3);
+	trip = json_array_get(json_object_get(j, "trips"), 0);
+	assert_string_equal(json_string_value(json_object_get(trip, "trip_date")), "2025-08-31");
+	assert_string_equal(json_string_value(json_object_get(trip, "trip_time")), "08:45");
+	assert_int_equal(json_integer_value(json_object_get(trip, "trip_duration")), 240);
+	assert_true(json_real_value(json_object_get(trip, "trip_price")) == 48.5);
+	assert_string_equal(json_string_value(json_object_get(trip, "trip_currency")), "EUR");
+	dive = json_array_get(json_object_get(trip, "dives"), 1);
+	assert_int_equal(json_integer_value(json_object_get(dive, "dive_site_id")), 10);
+	assert_string_equal(json_string_value(json_object_get(dive, "dive_site_name")), "Αρζεντά");
+	assert_true(json_is_null(json_object_get(dive, "dive_duration")));
+	json_decref(j);
+	assert_int_equal(extract_result_to_json(r, NULL, 0, &j), 0);
+	assert_true(json_is_null(json_object_get(j, "diving_center_id")));
+	json_decref(j);
+	extract_result_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_extract_greek_program_lines),
+	    cmocka_unit_test(test_extract_english_double_dive_weekday_alone),
+	    cmocka_unit_test(test_extract_two_places_one_dive_each),
+	    cmocka_unit_test(test_extract_table_row_is_a_trip),
+	    cmocka_unit_test(test_extract_location_descriptors_are_no_dives),
+	    cmocka_unit_test(test_extract_cancelled_and_postponed),
+	    cmocka_unit_test(test_extract_no_trip_in_recaps_quotes_courses_sales),
+	    cmocka_unit_test(test_extract_tomorrow_and_colloquial_time),
+	    cmocka_unit_test(test_extract_weekday_mismatch_warns),
+	    cmocka_unit_test(test_extract_unstated_values_are_unset),
+	    cmocka_unit_test(test_extract_lowest_price_without_extras),
+	    cmocka_unit_test(test_extract_json_in_corpus_format),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

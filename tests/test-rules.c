@@ -1,0 +1,262 @@
+/* Unit tests of rule loading, validation and matching (parsers/rules*.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "extract.h"
+#include "rules.h"
+
+static char *rules_dir(void)
+{
+	const char *top = getenv("top_srcdir");
+	char *p = NULL;
+
+	assert_true(asprintf(&p, "%s/rules", top ? top : ".") > 0);
+	return p;
+}
+
+/* A fresh directory holding the given files (name, content, name, ..., NULL). */
+static char *make_dir(const char *name, ...)
+{
+	char *dir = strdup("/tmp/test-rules-XXXXXX");
+	va_list ap;
+
+	assert_non_null(mkdtemp(dir));
+	va_start(ap, name);
+	for (const char *n = name; n; n = va_arg(ap, const char *)) {
+		const char *content = va_arg(ap, const char *);
+		_cleanup_free_ char *path = NULL;
+		FILE *f;
+		assert_true(asprintf(&path, "%s/%s", dir, n) > 0);
+		f = fopen(path, "we");
+		assert_non_null(f);
+		fputs(content, f);
+		fclose(f);
+	}
+	va_end(ap);
+	return dir;
+}
+
+static void remove_dir(char *dir)
+{
+	_cleanup_free_ char *cmd = NULL;
+
+	assert_true(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+	assert_int_equal(system(cmd), 0);
+	free(dir);
+}
+
+static void test_rules_packaged_set_loads(void **state)
+{
+	_cleanup_free_ char *dir = rules_dir();
+	struct rules *r = NULL;
+	char *err = NULL;
+	const char *const *terms;
+	const char *key;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	assert_null(err);
+	assert_true(rules_count(r) > 40);
+	assert_int_equal(strlen(rules_version(r)), 64);
+	for (size_t i = 0; i < rules_count(r); i++) {
+		assert_non_null(rule_id(rules_get(r, i)));
+		assert_non_null(rule_kind_name(rule_kind(rules_get(r, i))));
+	}
+	terms = rules_vocab(r, "site_term");
+	assert_non_null(terms);
+	bool wreck = false, navagio = false;
+	for (size_t i = 0; terms[i]; i++) {
+		wreck |= strcmp(terms[i], "wreck") == 0;
+		navagio |= strcmp(terms[i], "ναυάγιο") == 0;
+	}
+	assert_true(wreck && navagio);
+	assert_null(rules_vocab(r, "no_such_vocabulary"));
+	/* any case, with or without accents, colloquial forms */
+	static const struct {
+		const char *vocab, *word, *key;
+	} t[] = {
+	    {"month", "ΙΑΝΟΥΑΡΙΟΥ", "1"}, {"month", "Γενάρη", "1"},
+	    {"month", "Ιαν", "1"},        {"month", "αυγουστου", "8"},
+	    {"month", "Sept", "9"},       {"weekday", "ΣΑΒ", "6"},
+	    {"weekday", "Σαββατο", "6"},  {"weekday", "sunday", "7"},
+	    {"relday", "ΑΥΡΙΟ", "1"},     {"level", "aowd", "ADVANCED_OPEN_WATER"},
+	};
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		assert_int_equal(
+		    rules_vocab_lookup(r, t[i].vocab, t[i].word, strlen(t[i].word), &key), 0);
+		assert_string_equal(key, t[i].key);
+	}
+	assert_int_equal(rules_vocab_lookup(r, "month", "Σαββατο", 14, &key), -ENOENT);
+	rules_free(r);
+}
+
+static void expect_error(const char *file, const char *content, const char *want)
+{
+	char *dir = make_dir(file, content, NULL);
+	struct rules *r = NULL;
+	char *err = NULL;
+
+	assert_true(rules_load(dir, NULL, &r, &err) < 0);
+	assert_null(r);
+	assert_non_null(err);
+	if (!strstr(err, want))
+		fail_msg("'%s' does not contain '%s'", err, want);
+	free(err);
+	remove_dir(dir);
+}
+
+static void test_rules_errors_name_file_and_line(void **state)
+{
+	expect_error("a.rules", "[rules]\n# ok\nx.one date \\d+\nx.two nosuchkind \\d+\n",
+		     "a.rules:4: unknown kind 'nosuchkind'");
+	expect_error("b.rules", "[rules]\nx.one time \\d+\nx.one time \\d\n",
+		     "b.rules:3: duplicate rule id 'x.one'");
+	expect_error("c.rules", "\n[rules]\nx.bad price (unclosed\n", "c.rules:3: bad pattern");
+	expect_error("d.rules", "[rules]\nx.m date {nosuchvocab}\n",
+		     "d.rules:2: unknown vocabulary or define '{nosuchvocab}'");
+	expect_error("e.rules", "word, word\n", "e.rules:1: text outside a section");
+	expect_error("f.rules", "[vocab Bad Name]\n", "f.rules:1: bad vocabulary name");
+	expect_error("g.rules", "[rules]\nonly.id\n", "g.rules:2: expected ID KIND PATTERN");
+	expect_error("h.rules", "[what]\n", "h.rules:1: unknown section 'what'");
+}
+
+static void test_rules_empty_dir_is_an_error(void **state)
+{
+	char *dir = make_dir("README", "not rules", NULL);
+	struct rules *r = NULL;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), -ENOENT);
+	assert_non_null(strstr(err, "no *.rules files"));
+	free(err);
+	remove_dir(dir);
+}
+
+static void test_rules_macros_and_accents(void **state)
+{
+	char *dir = make_dir("x.rules",
+			     "[vocab month]\n1 = Ιανουάριος, Ιανουαρίου, Γενάρη\n"
+			     "[define]\nday = (?<day>\\d{1,2})\n"
+			     "[rules]\nt.date date {day}\\h+{month}\nt.word notrip βουτιά\n",
+			     NULL);
+	struct rules *r = NULL;
+	struct rule_match m;
+	char *err = NULL;
+	const char *s = "Σάββατο 3 ΓΕΝΑΡΗ, ΒΟΥΤΙΑ";
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	assert_int_equal(rules_match(r, rules_get(r, 0), s, strlen(s), 0, &m), 1);
+	assert_int_equal(m.gs[RG_DAY], strlen("Σάββατο "));
+	assert_int_equal(m.ge[RG_MONTH] - m.gs[RG_MONTH], strlen("ΓΕΝΑΡΗ"));
+	assert_int_equal(rules_match(r, rules_get(r, 1), s, strlen(s), 0, &m), 1);
+	assert_int_equal(m.start, strlen("Σάββατο 3 ΓΕΝΑΡΗ, "));
+	assert_int_equal(rules_match(r, rules_get(r, 1), "no dive here", 12, 0, &m), 0);
+	rules_free(r);
+	remove_dir(dir);
+}
+
+static void test_rules_override_replaces_and_adds(void **state)
+{
+	char *dir = make_dir("a.rules",
+			     "[vocab dive_word]\nβουτιά\n[rules]\nx.a time \\d\\d:\\d\\d\n", NULL);
+	char *local = make_dir("local.rules",
+			       "[vocab dive_word]\nplongée\n[rules]\nx.a time \\d\\d\\.\\d\\d\n"
+			       "x.b price \\d+€\n",
+			       NULL);
+	struct rules *r = NULL, *plain = NULL;
+	struct rule_match m;
+	char *err = NULL;
+	const char *key;
+
+	assert_int_equal(rules_load(dir, local, &r, &err), 0);
+	assert_int_equal(rules_count(r), 2);
+	assert_string_equal(rule_id(rules_get(r, 0)), "x.a");
+	assert_int_equal(rules_match(r, rules_get(r, 0), "at 09.30", 8, 0, &m), 1);
+	assert_int_equal(rules_match(r, rules_get(r, 0), "at 09:30", 8, 0, &m), 0);
+	assert_int_equal(rules_vocab_lookup(r, "dive_word", "PLONGÉE", strlen("PLONGÉE"), &key), 0);
+	assert_int_equal(rules_vocab_lookup(r, "dive_word", "Βουτιά", strlen("Βουτιά"), &key), 0);
+	/* the version covers the override files too */
+	assert_int_equal(rules_load(dir, NULL, &plain, &err), 0);
+	assert_string_not_equal(rules_version(r), rules_version(plain));
+	/* a missing override directory is no error */
+	rules_free(plain);
+	assert_int_equal(rules_load(dir, "/nonexistent/rules.d", &plain, &err), 0);
+	rules_free(plain);
+	rules_free(r);
+	remove_dir(dir);
+	remove_dir(local);
+}
+
+static void test_rules_version_is_stable_and_content_bound(void **state)
+{
+	char *a = make_dir("a.rules", "[rules]\nx.a time \\d\n", NULL);
+	char *b = make_dir("a.rules", "[rules]\nx.a time \\d\n", NULL);
+	char *c = make_dir("a.rules", "[rules]\nx.a time \\d\\d\n", NULL);
+	struct rules *ra, *rb, *rc;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(a, NULL, &ra, &err), 0);
+	assert_int_equal(rules_load(b, NULL, &rb, &err), 0);
+	assert_int_equal(rules_load(c, NULL, &rc, &err), 0);
+	assert_string_equal(rules_version(ra), rules_version(rb));
+	assert_string_not_equal(rules_version(ra), rules_version(rc));
+	/* SHA-256 of "[rules]\nx.a time \d\n" */
+	assert_string_equal(rules_version(ra),
+			    "39d1370f8d8811d34d144a1fa70f0abc4ea4b0b4f9eaf4c77c1834c92411cc42");
+	rules_free(ra);
+	rules_free(rb);
+	rules_free(rc);
+	remove_dir(a);
+	remove_dir(b);
+	remove_dir(c);
+}
+
+static void test_rules_match_limit_is_reported(void **state)
+{
+	char *dir = make_dir("evil.rules", "[rules]\nx.evil notrip (a+)+b\n", NULL);
+	struct rules *r = NULL;
+	struct rule_match m;
+	char *err = NULL, line[64];
+
+	/* a 'b' after the run, so that PCRE2's required-character check lets it try */
+	memset(line, 'a', 40);
+	strcpy(line + 40, "cb\n");
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	rules_set_limits(r, 5000, 100);
+	assert_int_equal(rules_match(r, rules_get(r, 0), line, strlen(line), 0, &m), -E2BIG);
+
+	/* the engine reports it as a warning and goes on */
+	struct extract_input in = {.text = line, .len = strlen(line), .ref = {2025, 8, 20}};
+	struct extract_result *res = NULL;
+	assert_int_equal(extract_run(r, &in, &res, &err), 0);
+	assert_int_equal(res->n_warnings, 1);
+	assert_non_null(strstr(res->warnings[0], "x.evil"));
+	assert_non_null(strstr(res->warnings[0], "match limit"));
+	extract_result_free(res);
+	rules_free(r);
+	remove_dir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rules_packaged_set_loads),
+	    cmocka_unit_test(test_rules_errors_name_file_and_line),
+	    cmocka_unit_test(test_rules_empty_dir_is_an_error),
+	    cmocka_unit_test(test_rules_macros_and_accents),
+	    cmocka_unit_test(test_rules_override_replaces_and_adds),
+	    cmocka_unit_test(test_rules_version_is_stable_and_content_bound),
+	    cmocka_unit_test(test_rules_match_limit_is_reported),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
