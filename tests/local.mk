@@ -113,3 +113,5 @@ tests_test_rules_SOURCES = tests/test-rules.c
 tests_test_rules_LDADD = $(TEST_LIBS)
 tests_test_extract_SOURCES = tests/test-extract.c
 tests_test_extract_LDADD = $(TEST_LIBS)
+TESTS += tests/check-unit.sh
+EXTRA_DIST += tests/check-unit.sh
