@@ -228,11 +228,12 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 			  &code, &off, NULL);
 	if (!rule->code) {
 		PCRE2_UCHAR msg[256];
-		char where[300];
+		_cleanup_free_ char *where = NULL;
 		pcre2_get_error_message(code, msg, sizeof(msg));
-		snprintf(where, sizeof(where), "%s (rule %s, expanded offset %zu)",
-			 (const char *)msg, rule->id, (size_t)off);
-		return rules_fail(err, -EINVAL, rule->file, rule->line, "bad pattern:", where);
+		if (asprintf(&where, "bad pattern in rule %s: %s (at offset %zu of the expansion)",
+			     rule->id, (const char *)msg, (size_t)off) < 0)
+			return -ENOMEM;
+		return rules_fail(err, -EINVAL, rule->file, rule->line, where, NULL);
 	}
 	/* The interpreter gives the same answers; DIVEMAP_RULES_NO_JIT=1 picks it
 	 * (valgrind cannot follow JIT code). */
@@ -243,9 +244,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 
 int rules_compile(struct rules *r, char **err)
 {
-	int k = fold_vocabs(r);
+	int k = fold_vocabs(r), first = 0;
 
-	for (size_t i = 0; i < r->n_rules && k >= 0; i++)
-		k = compile_one(r, &r->rules[i], err);
-	return k;
+	for (size_t i = 0; i < r->n_rules && k != -ENOMEM; i++)
+		if ((k = compile_one(r, &r->rules[i], err)) < 0)
+			first = first ?: k; /* report every bad pattern */
+	return k == -ENOMEM ? k : first;
 }

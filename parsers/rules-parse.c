@@ -12,7 +12,7 @@
 #define RULES_FILE_MAX      (1u << 20)
 #define RULES_MAX_EXPANSION 8 /* nesting of {define}s */
 
-enum section { SEC_NONE, SEC_VOCAB, SEC_DEFINE, SEC_RULES };
+enum section { SEC_NONE, SEC_VOCAB, SEC_DEFINE, SEC_RULES, SEC_BAD };
 
 struct parse_state {
 	struct rules *r;
@@ -127,6 +127,7 @@ static int parse_section(struct parse_state *ps, char *line, char **err)
 {
 	char *end = strchr(line, ']');
 
+	ps->sec = SEC_BAD; /* the lines of a bad section are skipped */
 	if (!end || end[1])
 		return rules_fail(err, -EINVAL, ps->file, ps->line, "bad section header", NULL);
 	*end = '\0';
@@ -151,16 +152,18 @@ static int parse_section(struct parse_state *ps, char *line, char **err)
 
 static int parse_text(struct parse_state *ps, char *text, char **err)
 {
-	char *save = NULL;
-	int k = 0;
+	int k = 0, first = 0;
 
 	ps->sec = SEC_NONE;
 	ps->line = 0;
-	for (char *p = text, *nl; p && k >= 0; p = nl) {
+	for (char *p = text, *nl; p && k != -ENOMEM; p = nl) {
 		nl = strchr(p, '\n');
 		if (nl)
 			*nl++ = '\0';
 		ps->line++;
+		if (k < 0)
+			first = first ?: k; /* go on: report every bad line */
+		k = 0;
 		char *line = strstrip(p);
 		if (!*line || *line == '#')
 			continue;
@@ -172,12 +175,13 @@ static int parse_text(struct parse_state *ps, char *text, char **err)
 			k = add_define(ps, line, err);
 		else if (ps->sec == SEC_RULES)
 			k = add_rule(ps, line, err);
+		else if (ps->sec == SEC_BAD)
+			continue;
 		else
 			k = rules_fail(err, -EINVAL, ps->file, ps->line, "text outside a section",
 				       NULL);
 	}
-	(void)save;
-	return k;
+	return first ?: k;
 }
 
 static int read_file(const char *path, struct buf *b)
@@ -206,7 +210,7 @@ int rules_read_dir(struct rules *r, const char *dir, bool required, struct buf *
 {
 	struct dirent **names = NULL;
 	struct parse_state ps = {.r = r, .override = !required, .first_rule = r->n_rules};
-	int n, k = 0;
+	int n, k = 0, first = 0;
 
 	n = scandir(dir, &names, is_rules_file, alphasort);
 	if (n < 0) {
@@ -229,8 +233,12 @@ int rules_read_dir(struct rules *r, const char *dir, bool required, struct buf *
 			ps.file = names[i]->d_name;
 			k = parse_text(&ps, text, err);
 		}
+		if (k < 0 && k != -ENOMEM) {
+			first = first ?: k; /* the next file is checked too */
+			k = 0;
+		}
 		free(names[i]);
 	}
 	free(names);
-	return k;
+	return k < 0 ? k : first;
 }

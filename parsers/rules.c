@@ -64,7 +64,7 @@ static int kind_from_name(const char *s)
 	return -EINVAL;
 }
 
-/* "file:line: message" into *reterr_reason; returns r. */
+/* Appends "file:line: message" to the lines of *reterr_reason; returns r. */
 _printf_(5, 6) static int fail(char **reterr_reason, int r, const char *file, unsigned line,
 			       const char *fmt, ...)
 {
@@ -73,6 +73,8 @@ _printf_(5, 6) static int fail(char **reterr_reason, int r, const char *file, un
 
 	if (!reterr_reason)
 		return r;
+	if (*reterr_reason && buf_printf(&b, "%s\n", *reterr_reason) < 0)
+		return r; /* every error, one per line */
 	if (buf_printf(&b, "%s:%u: ", file, line) < 0)
 		return r;
 	va_start(ap, fmt);
@@ -335,10 +337,10 @@ int rules_load(const char *dir, const char *override_dir, struct rules **ret, ch
 	pcre2_jit_stack_assign(r->mctx, NULL, r->jit_stack);
 	rules_set_limits(r, 0, 0);
 	k = rules_read_dir(r, dir, true, &all, reterr_reason);
-	if (k >= 0 && override_dir)
-		k = rules_read_dir(r, override_dir, false, &all, reterr_reason);
-	if (k >= 0)
-		k = rules_compile(r, reterr_reason);
+	if (k != -ENOMEM && override_dir)
+		k = rules_read_dir(r, override_dir, false, &all, reterr_reason) ?: k;
+	if (k != -ENOMEM)
+		k = rules_compile(r, reterr_reason) ?: k;
 	if (k >= 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, buf_str(&all), all.len, digest) < 0)
 		k = -EIO;
 	if (k < 0) {

@@ -41,3 +41,4 @@ libdivemap_a_SOURCES += \
 	src/notify.c src/notify.h \
 	src/daemon.c src/daemon.h
 libdivemap_a_SOURCES += src/report-html.c src/report-html.h
+libdivemap_a_SOURCES += src/cmd-rules.c

@@ -120,13 +120,32 @@ static void test_rules_errors_name_file_and_line(void **state)
 		     "a.rules:4: unknown kind 'nosuchkind'");
 	expect_error("b.rules", "[rules]\nx.one time \\d+\nx.one time \\d\n",
 		     "b.rules:3: duplicate rule id 'x.one'");
-	expect_error("c.rules", "\n[rules]\nx.bad price (unclosed\n", "c.rules:3: bad pattern");
+	expect_error("c.rules", "\n[rules]\nx.bad price (unclosed\n",
+		     "c.rules:3: bad pattern in rule x.bad");
 	expect_error("d.rules", "[rules]\nx.m date {nosuchvocab}\n",
 		     "d.rules:2: unknown vocabulary or define '{nosuchvocab}'");
 	expect_error("e.rules", "word, word\n", "e.rules:1: text outside a section");
 	expect_error("f.rules", "[vocab Bad Name]\n", "f.rules:1: bad vocabulary name");
 	expect_error("g.rules", "[rules]\nonly.id\n", "g.rules:2: expected ID KIND PATTERN");
 	expect_error("h.rules", "[what]\n", "h.rules:1: unknown section 'what'");
+}
+
+static void test_rules_every_error_is_reported(void **state)
+{
+	char *dir =
+	    make_dir("a.rules", "[rules]\nx.a nokind \\d\nx.b time (\n[oops]\nx.c time \\d\n",
+		     "b.rules", "[rules]\nx.d date {nope}\nx.e time \\d\n", NULL);
+	struct rules *r = NULL;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), -EINVAL);
+	assert_non_null(strstr(err, "a.rules:2: unknown kind 'nokind'"));
+	assert_non_null(strstr(err, "a.rules:3: bad pattern in rule x.b"));
+	assert_non_null(strstr(err, "a.rules:4: unknown section 'oops'"));
+	assert_non_null(strstr(err, "b.rules:2: unknown vocabulary or define '{nope}'"));
+	assert_null(strstr(err, "x.c")); /* in the bad section: skipped, not reported */
+	free(err);
+	remove_dir(dir);
 }
 
 static void test_rules_empty_dir_is_an_error(void **state)
@@ -251,6 +270,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rules_packaged_set_loads),
 	    cmocka_unit_test(test_rules_errors_name_file_and_line),
+	    cmocka_unit_test(test_rules_every_error_is_reported),
 	    cmocka_unit_test(test_rules_empty_dir_is_an_error),
 	    cmocka_unit_test(test_rules_macros_and_accents),
 	    cmocka_unit_test(test_rules_override_replaces_and_adds),
