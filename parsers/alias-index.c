@@ -14,7 +14,7 @@
 
 #define NONE             UINT32_MAX
 #define TRIGRAMS_MAX     128
-#define FUZZY_VERIFY_MAX 48
+#define FUZZY_VERIFY_MAX 32
 #define TRIGRAM_SHARE    0.4
 
 struct entry {
@@ -49,8 +49,9 @@ struct alias_index {
 	size_t key_slots_cap;
 	struct postings *tri;
 	size_t tri_cap, n_tri;
-	uint8_t *counts; /* scratch, one per key */
+	uint8_t *counts; /* scratch, one per key, all 0 between lookups */
 	uint32_t *touched;
+	size_t scratch_cap;
 };
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -245,19 +246,24 @@ static size_t key_trigrams(const char *key, uint32_t *out)
 	return m;
 }
 
+/* The scratch arrays follow the key capacity. */
 static int scratch_grow(struct alias_index *idx)
 {
-	uint8_t *c = realloc(idx->counts, idx->keys_cap);
+	uint8_t *c;
 	uint32_t *t;
 
+	if (idx->scratch_cap >= idx->keys_cap)
+		return 0;
+	c = realloc(idx->counts, idx->keys_cap);
 	if (!c)
 		return -ENOMEM;
 	idx->counts = c;
-	memset(c + idx->n_keys, 0, idx->keys_cap - idx->n_keys);
+	memset(c + idx->scratch_cap, 0, idx->keys_cap - idx->scratch_cap);
 	t = realloc(idx->touched, idx->keys_cap * sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	idx->touched = t;
+	idx->scratch_cap = idx->keys_cap;
 	return 0;
 }
 
@@ -290,37 +296,37 @@ static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
 #define SCORE_NORMALIZED 0.98
 #define SCORE_FUZZY_MAX  0.9
 #define WORD_SIM_MIN     0.75 /* a word matches another at this similarity */
-#define DL_MAX           64   /* longer keys are compared on their first bytes */
+#define DL_MAX           64   /* bits in the distance's bit vectors */
 
-/* Optimal-string-alignment (restricted Damerau-Levenshtein) distance. */
-static unsigned dl_distance(const char *a, size_t la, const char *b, size_t lb)
+/* Optimal-string-alignment (restricted Damerau-Levenshtein) distance,
+ * bit-parallel after Hyyrö (2003), for a of 1..64 bytes. */
+static unsigned dl_distance_bits(const char *a, size_t la, const char *b, size_t lb)
 {
-	unsigned rows[3][DL_MAX + 1], *pp = rows[0], *p = rows[1], *c = rows[2];
+	uint64_t pm[256], vp = ~0ULL, vn = 0, d0 = 0, pm_old = 0, last = 1ULL << (la - 1);
+	unsigned dist = (unsigned)la;
 
-	la = la > DL_MAX ? DL_MAX : la;
-	lb = lb > DL_MAX ? DL_MAX : lb;
-	for (size_t j = 0; j <= lb; j++)
-		p[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		c[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned cost = a[i - 1] != b[j - 1], v = p[j - 1] + cost;
+	for (size_t j = 0; j < lb; j++)
+		pm[(uint8_t)b[j]] = 0;
+	for (size_t i = 0; i < la; i++)
+		pm[(uint8_t)a[i]] = 0;
+	for (size_t i = 0; i < la; i++)
+		pm[(uint8_t)a[i]] |= 1ULL << i;
+	for (size_t j = 0; j < lb; j++) {
+		uint64_t pj = pm[(uint8_t)b[j]], tr, hp, hn;
 
-			if (p[j] + 1 < v)
-				v = p[j] + 1;
-			if (c[j - 1] + 1 < v)
-				v = c[j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    pp[j - 2] + 1 < v)
-				v = pp[j - 2] + 1;
-			c[j] = v;
-		}
-		unsigned *t = pp;
-		pp = p;
-		p = c;
-		c = t;
+		tr = (((~d0) & pj) << 1) & pm_old;
+		d0 = ((((pj & vp) + vp) ^ vp) | pj | vn) | tr;
+		hp = vn | ~(d0 | vp);
+		hn = d0 & vp;
+		dist += (hp & last) != 0;
+		dist -= (hn & last) != 0;
+		hp = (hp << 1) | 1;
+		hn <<= 1;
+		vp = hn | ~(d0 | hp);
+		vn = hp & d0;
+		pm_old = pj;
 	}
-	return p[lb];
+	return dist;
 }
 
 static double similarity(const char *a, size_t la, const char *b, size_t lb)
@@ -329,9 +335,13 @@ static double similarity(const char *a, size_t la, const char *b, size_t lb)
 
 	if (m == 0)
 		return 1.0;
-	if (m > DL_MAX)
-		m = DL_MAX;
-	return 1.0 - (double)dl_distance(a, la, b, lb) / (double)m;
+	if (la == 0 || lb == 0)
+		return 0.0;
+	/* longer keys are compared on their first DL_MAX bytes */
+	la = la > DL_MAX ? DL_MAX : la;
+	lb = lb > DL_MAX ? DL_MAX : lb;
+	m = m > DL_MAX ? DL_MAX : m;
+	return 1.0 - (double)dl_distance_bits(a, la, b, lb) / (double)m;
 }
 
 struct words {
@@ -609,7 +619,9 @@ static int lookup(struct alias_index *idx, const char *text, bool scan, struct a
 	exact = key_find(idx, q.key);
 	if (exact != NONE)
 		hits_push(&h, exact, SCORE_NORMALIZED, ALIAS_METHOD_NORMALIZED);
-	if (!scan)
+	if (exact != NONE && SCORE_NORMALIZED - SCORE_FUZZY_MAX >= idx->margin)
+		; /* no fuzzy candidate could come within the margin */
+	else if (!scan)
 		fuzzy_hits(idx, &q, exact, &h);
 	else
 		for (uint32_t k = 0; k < idx->n_keys; k++) {

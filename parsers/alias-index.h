@@ -64,7 +64,9 @@ DEFINE_CLEANUP_FUNC(struct alias_index, alias_index_free)
 int alias_index_add(struct alias_index *idx, uint32_t id, const char *text, bool is_alias);
 size_t alias_index_size(const struct alias_index *idx); /* entries added */
 
-/* Up to max candidates, one per id, best first; *ret_n may be 0. The
+/* Up to max candidates, one per id, best first; *ret_n may be 0. When a key
+ * matches after normalisation and the margin is <= 0.08, fuzzy candidates
+ * (<= 0.90) could not change the answer and are not searched. The
  * _scan variant scores every key instead of using the trigram index: the
  * reference for tests and the benchmark. */
 int alias_index_lookup(struct alias_index *idx, const char *query, struct alias_candidate *ret,

@@ -168,6 +168,9 @@ static void test_one_letter_typos(void **state)
 
 static void test_patris_is_not_patroklos(void **state)
 {
+	/* a margin above 0.08 makes even normalised hits search fuzzy ones */
+	struct alias_index_settings wide = {.margin = 0.1, .terms = site_terms};
+	struct alias_index *idx = sites_index(&wide);
 	struct alias_candidate c[4];
 	size_t n;
 
@@ -175,10 +178,13 @@ static void test_patris_is_not_patroklos(void **state)
 	expect_resolved(*state, "Πάτροκλος", 16, ALIAS_METHOD_EXACT_NAME);
 	expect_resolved(*state, "Patris", 8, ALIAS_METHOD_EXACT_ALIAS);
 	expect_resolved(*state, "Patroklou", 16, ALIAS_METHOD_NORMALIZED);
-	assert_int_equal(alias_index_lookup(*state, "Πατρίς", c, ELEMENTSOF(c), &n), 0);
+	expect_resolved(idx, "Πατρίς", 8, ALIAS_METHOD_NORMALIZED);
+	assert_int_equal(alias_index_lookup(idx, "Πατρίς", c, ELEMENTSOF(c), &n), 0);
 	assert_true(n >= 2);
+	assert_int_equal(c[0].id, 8);
 	assert_int_equal(c[1].id, 16);
-	assert_true(c[1].score < ALIAS_INDEX_THRESHOLD);
+	assert_true(c[1].score < 0.6);
+	alias_index_free(idx);
 }
 
 static void test_hms_maori_is_not_hms_retriever(void **state)
