@@ -65,7 +65,8 @@ static void help(FILE *out)
 	fputs("Usage: divemap-ingest parse [OPTIONS] FILE...\n"
 	      "\n"
 	      "Stores, parses and writes the newsletters in FILE: a mailbox (mbox), one\n"
-	      "message (.eml), or - for standard input. Each message is stored exactly once\n"
+	      "message (.eml), a maildir (its new and unseen messages, moved to cur/ once\n"
+	      "stored), or - for standard input. Each message is stored exactly once\n"
 	      "(a second run reports duplicates), then its trips are written to the\n"
 	      "Divemap database. A message that cannot be parsed is stored, marked failed,\n"
 	      "and the run goes on.\n"
@@ -176,7 +177,8 @@ static void progress_end(struct progress *p)
 
 /* ---- output ---- */
 
-/* "dir/all.mbox" + 3 -> "all-0003"; "x/001-a.eml" -> "001-a". */
+/* "dir/all.mbox" + 3 -> "all-0003"; "x/001-a.eml" -> "001-a"; a maildir
+ * message: its file name. */
 static char *output_name(const char *path, const struct source_msg *m, unsigned index)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -184,8 +186,14 @@ static char *output_name(const char *path, const struct source_msg *m, unsigned 
 	int len = (int)(dot && dot != base ? (size_t)(dot - base) : strlen(base));
 	char *s;
 
-	if (streq(path, "-"))
-		base = "stdin", len = 5;
+	if (streq(path, "-")) {
+		base = "stdin";
+		len = 5;
+	} else if (streq(m->kind, "maildir")) {
+		/* the message's file name without its ":2,FLAGS" info */
+		base = m->ref;
+		len = (int)strcspn(m->ref, ":");
+	}
 	if (streq(m->kind, "mbox") || (streq(m->kind, "stdin") && strchr(m->ref, ':')))
 		return asprintf(&s, "%.*s-%04u", len, base, index) < 0 ? NULL : s;
 	return asprintf(&s, "%.*s", len, base) < 0 ? NULL : s;
@@ -407,6 +415,13 @@ static int parse_file(struct parse_run *run, const char *path)
 		r = handle_message(run, path, &m, ++index);
 		if (r < 0)
 			return r;
+		/* stored (or known already): a maildir moves it to cur/ */
+		if (!run->o.dry_run) {
+			r = source_ack(s, &m);
+			if (r < 0)
+				log_warning_errno(
+				    r, "%s: cannot mark the message as read: %m, ignoring", m.ref);
+		}
 		progress_show(&run->p, &run->n, false);
 	}
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "source-eml.h"
+#include "source-maildir.h"
 #include "source-mbox.h"
 #include "source.h"
 #include "strutil.h"
@@ -69,15 +70,19 @@ static bool is_maildir(const char *path)
 	return true;
 }
 
-static int open_directory(const char *path, char **reterr_reason)
+/* A maildir gives its new messages and the unseen ones of cur/. */
+static int open_directory(const char *path, size_t max_message_size, struct source **ret,
+			  char **reterr_reason)
 {
+	int r;
+
 	if (!is_maildir(path))
 		return reason(reterr_reason, -EISDIR,
 			      "'%s' is a directory but not a maildir (no cur/ and new/)", path);
-	return reason(reterr_reason, -EOPNOTSUPP,
-		      "'%s': maildir folders are not supported yet; give its message files "
-		      "(%s/new/* %s/cur/*) instead",
-		      path, path, path);
+	r = source_maildir_open(path, max_message_size, ret, reterr_reason);
+	if (r >= 0)
+		source_maildir_set_options(*ret, /* watch_cur= */ true, 0);
+	return r;
 }
 
 int source_open_path(const char *path, size_t max_message_size, struct source **ret,
@@ -108,7 +113,7 @@ int source_open_path(const char *path, size_t max_message_size, struct source **
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return open_directory(path, reterr_reason);
+		return open_directory(path, max_message_size, ret, reterr_reason);
 	}
 	n = read_head(fd, head, sizeof(head));
 	if (n < 0) {

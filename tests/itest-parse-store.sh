@@ -106,4 +106,16 @@ printf 'store_likely_duplicates = yes\n' >>"$tmp/conf"
 "$prog" -c "$tmp/conf" parse "$tmp/resent.eml" 2>"$tmp/log5" || true
 [ "$(sql 'SELECT COUNT(*) FROM ingest_messages')" = "$((n + 1))" ] ||
 	{ cat "$tmp/log5"; fail "store_likely_duplicates = yes did not store it"; }
+
+# a maildir: its new messages are stored (or known) and moved to cur/
+mkdir -p "$tmp/md/new" "$tmp/md/cur" "$tmp/md/tmp"
+cp "$tmp/split/0004" "$tmp/md/new/1700000000.M1P1.test"
+sed 's/^Message-I[Dd]: .*/Message-ID: <maildir-only@test.example>/' "$tmp/split/0005" >"$tmp/md/new/1700000001.M2P1.test"
+rc=0
+"$prog" -c "$tmp/conf" parse "$tmp/md" 2>"$tmp/log6" || rc=$?
+[ "$rc" = 0 ] || { cat "$tmp/log6"; fail "maildir: exit $rc"; }
+grep -q "^2 messages, 1 stored, 1 duplicates, 0 failed$" "$tmp/log6" || { cat "$tmp/log6"; fail "maildir summary"; }
+[ -z "$(ls "$tmp/md/new")" ] && [ "$(ls "$tmp/md/cur" | grep -c ':2,S$')" = 2 ] || fail "maildir: messages not moved to cur/ as seen"
+[ "$(sql "SELECT source FROM ingest_messages WHERE message_id = '<maildir-only@test.example>'")" = maildir ] ||
+	fail "maildir: source column"
 echo "PASS: $n messages stored once, raw bytes identical, duplicates reported"

@@ -115,3 +115,4 @@ tests_test_extract_SOURCES = tests/test-extract.c
 tests_test_extract_LDADD = $(TEST_LIBS)
 TESTS += tests/check-unit.sh
 EXTRA_DIST += tests/check-unit.sh
+EXTRA_DIST += bench/parse-throughput.sh

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -321,6 +322,40 @@ static void test_corpus_mbox(void **state)
 	source_close(s);
 }
 
+static void test_maildir(void **state)
+{
+	char dir[] = "/tmp/test-source-maildir-XXXXXX", path[512];
+	struct source *s = NULL;
+	struct source_msg m;
+	char *why = NULL;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	for (const char *const *sub = (const char *const[]){"cur", "new", "tmp", NULL}; *sub;
+	     sub++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *sub);
+		assert_int_equal(mkdir(path, 0700), 0);
+	}
+	snprintf(path, sizeof(path), "%s/new/1700000000.M1P1.host", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("From here: not an mbox\nSubject: m\n\nbody\n", f);
+	fclose(f);
+	assert_int_equal(source_open_path(dir, 1 << 20, &s, &why), 0);
+	assert_int_equal(source_fetch(s, &m), 1);
+	assert_string_equal(m.kind, "maildir");
+	assert_memory_equal(m.data, "From here", 9);
+	assert_int_equal(source_fetch(s, &m), 0);
+	source_close(s);
+	unlink(path);
+	for (const char *const *sub = (const char *const[]){"cur", "new", "tmp", NULL}; *sub;
+	     sub++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *sub);
+		rmdir(path);
+	}
+	rmdir(dir);
+}
+
 static void test_directory_is_refused(void **state)
 {
 	struct source *s = NULL;
@@ -350,6 +385,7 @@ int main(void)
 	    cmocka_unit_test(test_eml_whole_file),
 	    cmocka_unit_test(test_eml_over_bound),
 	    cmocka_unit_test(test_corpus_mbox),
+	    cmocka_unit_test(test_maildir),
 	    cmocka_unit_test(test_directory_is_refused),
 	};
 
