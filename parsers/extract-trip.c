@@ -417,7 +417,8 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 	size_t n = pick(f, pk, MAX_DIVES), ns = 0, nd = 0;
 	int times[MAX_DIVES], k = 0;
 
-	if (n == 0 && f->count > 0) {
+	if (n == 0 && (f->count > 0 || (f->time_hit && f->price_hit))) {
+		/* "δύο βουτιές στο σημείο του τίτλου": the subject names the place */
 		k = ex_subject_sites(x, &subj, &ns);
 		if (k >= 0 && ns == 1)
 			pk[n++] = &subj[0];

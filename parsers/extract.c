@@ -221,6 +221,31 @@ static bool region_priced(struct ex *x, const struct region *rg)
 	return false;
 }
 
+/* A group size stated for every trip, outside them ("max 8 divers per day"). */
+static void note_every_trip(struct ex *x, size_t line)
+{
+	for (size_t i = 0; i < x->n_hits && !x->every_size; i++)
+		if (x->hits[i].line == line && x->hits[i].kind == RK_GROUP_SIZE &&
+		    !x->hits[i].dropped)
+			x->every_size = &x->hits[i];
+}
+
+static void apply_every_trip(struct ex *x)
+{
+	int n;
+
+	if (!x->every_size || ex_group_int(x, x->every_size, RG_N, &n) < 0 || n <= 0 || n > 500)
+		return;
+	for (size_t i = 0; i < x->res->n_trips; i++) {
+		struct extract_trip *t = &x->res->trips[i];
+		if (t->group_size >= 0)
+			continue;
+		t->group_size = n;
+		t->group_size_span = (struct extract_span){
+		    x->every_size->m.start, x->every_size->m.end, rule_id(x->every_size->rule)};
+	}
+}
+
 /* "μεταφέρεται για την\n Κυριακή 14/9": the new date is on the next line. */
 static int moved_to_next_line(struct ex *x, struct seg *s, size_t i, struct region *dates)
 {
@@ -287,6 +312,8 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 		s->rg.cancelled |= line_has(x, i, RK_CANCEL) && !line_has(x, i, RK_MOVE);
 	}
 	s->heading_notrip = !opener && line_has(x, i, RK_NOTRIP);
+	if (!s->open && line_has(x, i, RK_EVERY_TRIP))
+		note_every_trip(x, i);
 	return 0;
 }
 
@@ -351,6 +378,8 @@ int extract_run(const struct rules *rules, const struct extract_input *in,
 		k = ex_collect_hits(&x);
 	if (k >= 0)
 		k = segment(&x);
+	if (k >= 0)
+		apply_every_trip(&x);
 	free(x.lines);
 	free(x.hits);
 	if (k < 0) {

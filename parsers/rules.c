@@ -41,6 +41,7 @@ static const char *const kind_names[_RK_MAX] = {
     [RK_SITE_HEADER] = "site_header",
     [RK_REQ_HEADER] = "req_header",
     [RK_END] = "end",
+    [RK_EVERY_TRIP] = "every_trip",
 };
 
 static const char *const group_names[_RG_MAX] = {

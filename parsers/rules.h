@@ -42,6 +42,7 @@ enum rule_kind {
 	RK_SITE_HEADER,
 	RK_REQ_HEADER,
 	RK_END,
+	RK_EVERY_TRIP,
 	_RK_MAX
 };
 

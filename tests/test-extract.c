@@ -322,6 +322,31 @@ static void test_extract_lowest_price_without_extras(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_every_trip_ranges_and_bare_days(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 5 και Κυριακή 6 Σεπτεμβρίου – Αρζεντά, διπλή βουτιά\n"
+		"Ραντεβού 08:15, 40-50€.\n"
+		"\n"
+		"Sunday 9am we meet again for the Zenobia, EUR 45.\n"
+		"\n"
+		"Max 8 divers per day, reply to book.\n",
+		2025, 8, 28);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_date(&r->trips[0], "2025-09-05");
+	assert_date(&r->trips[1], "2025-09-06");
+	assert_true(r->trips[0].price == 40);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[1].dives[1].site_id, 10);
+	/* "Sunday 9am" is a weekday and a time, not the 9th */
+	assert_date(&r->trips[2], "2025-08-31");
+	assert_int_equal(r->trips[2].time, 9 * 60);
+	for (size_t i = 0; i < r->n_trips; i++)
+		assert_int_equal(r->trips[i].group_size, 8);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -361,6 +386,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_weekday_mismatch_warns),
 	    cmocka_unit_test(test_extract_unstated_values_are_unset),
 	    cmocka_unit_test(test_extract_lowest_price_without_extras),
+	    cmocka_unit_test(test_extract_every_trip_ranges_and_bare_days),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
