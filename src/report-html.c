@@ -141,7 +141,7 @@ static const char *field_class(const char *field)
 }
 
 /* Moves an offset off the middle of a UTF-8 sequence, within the text. */
-static size_t clamp(const struct spans *s, json_int_t off)
+static size_t clamp(const struct spans *s, long long off)
 {
 	size_t o = off < 0 ? 0 : (size_t)off > s->text_len ? s->text_len : (size_t)off;
 
@@ -150,28 +150,108 @@ static size_t clamp(const struct spans *s, json_int_t off)
 	return o;
 }
 
+/* A field and the "source" key (and sibling field) that may hold its span. */
+static const struct {
+	const char *field, *source, *sibling;
+} span_keys[] = {
+    {"trip_date", "date", NULL},
+    {"trip_time", "time", NULL},
+    {"trip_duration", "duration", NULL},
+    {"trip_price", "price", NULL},
+    {"trip_currency", "currency", "trip_price"},
+    {"group_size_limit", "group_size", NULL},
+    {"trip_difficulty", "difficulty", NULL},
+    {"special_requirements", "requirements", NULL},
+    {"trip_description", "description", NULL},
+    {"dive_number", "number", NULL},
+    {"dive_site_name", "site", NULL},
+    {"dive_site_id", "site_id", "dive_site_name"},
+    {"dive_time", "time", NULL},
+    {"dive_duration", "duration", NULL},
+    {"dive_description", "description", NULL},
+};
+
+static bool span_own(const json_t *obj, const char *field, const char *source, long long *a,
+		     long long *b, const char **rule)
+{
+	const json_t *v = json_object_get(json_object_get(obj, "spans"), field);
+
+	if (json_is_array(v) && json_is_integer(json_array_get(v, 0)) &&
+	    json_is_integer(json_array_get(v, 1))) {
+		*a = json_integer_value(json_array_get(v, 0));
+		*b = json_integer_value(json_array_get(v, 1));
+		*rule = json_string_value(json_array_get(v, 2));
+		return true;
+	}
+	v = source ? json_object_get(json_object_get(obj, "source"), source) : NULL;
+	if (json_is_object(v) && json_is_integer(json_object_get(v, "start")) &&
+	    json_is_integer(json_object_get(v, "end"))) {
+		*a = json_integer_value(json_object_get(v, "start"));
+		*b = json_integer_value(json_object_get(v, "end"));
+		*rule = json_string_value(json_object_get(v, "rule"));
+		return true;
+	}
+	return false;
+}
+
+bool report_span(const json_t *obj, const char *field, long long *ret_start, long long *ret_end,
+		 const char **ret_rule)
+{
+	const char *rule = NULL;
+
+	for (size_t i = 0; i < ELEMENTSOF(span_keys); i++) {
+		if (!streq(span_keys[i].field, field))
+			continue;
+		if (span_own(obj, field, span_keys[i].source, ret_start, ret_end, &rule) ||
+		    (span_keys[i].sibling &&
+		     report_span(obj, span_keys[i].sibling, ret_start, ret_end, &rule))) {
+			if (ret_rule)
+				*ret_rule = rule;
+			return true;
+		}
+		return false;
+	}
+	if (!span_own(obj, field, NULL, ret_start, ret_end, &rule))
+		return false;
+	if (ret_rule)
+		*ret_rule = rule;
+	return true;
+}
+
+static void span_add(struct spans *s, const json_t *obj, const char *field, int trip, int dive)
+{
+	struct span *sp = &s->v[s->n];
+	long long a, b;
+
+	if (s->n >= MAX_SPANS || !report_span(obj, field, &a, &b, &sp->rule))
+		return;
+	sp->start = clamp(s, a);
+	sp->end = clamp(s, b);
+	if (sp->end <= sp->start)
+		return;
+	sp->trip = trip;
+	sp->dive = dive;
+	sp->field = field;
+	s->n++;
+}
+
+/* Every field with a span of its own (siblings share theirs). */
 static void spans_add(struct spans *s, const json_t *obj, int trip, int dive)
 {
-	const char *field;
+	const char *key;
 	const json_t *v;
 
-	json_object_foreach((json_t *)json_object_get(obj, "spans"), field, v)
+	for (size_t i = 0; i < ELEMENTSOF(span_keys); i++)
+		if (!span_keys[i].sibling && startswith(span_keys[i].field, "dive_") == (dive > 0))
+			span_add(s, obj, span_keys[i].field, trip, dive);
+	json_object_foreach((json_t *)json_object_get(obj, "spans"), key, v)
 	{
-		struct span *sp;
+		bool known = false;
 
-		if (s->n >= MAX_SPANS || !json_is_integer(json_array_get(v, 0)) ||
-		    !json_is_integer(json_array_get(v, 1)))
-			continue;
-		sp = &s->v[s->n];
-		sp->start = clamp(s, json_integer_value(json_array_get(v, 0)));
-		sp->end = clamp(s, json_integer_value(json_array_get(v, 1)));
-		if (sp->end <= sp->start)
-			continue;
-		sp->trip = trip;
-		sp->dive = dive;
-		sp->field = field;
-		sp->rule = json_string_value(json_array_get(v, 2));
-		s->n++;
+		for (size_t i = 0; i < ELEMENTSOF(span_keys); i++)
+			known = known || streq(span_keys[i].field, key);
+		if (!known)
+			span_add(s, obj, key, trip, dive);
 	}
 }
 
@@ -194,12 +274,15 @@ static int spans_collect(struct spans *s, const json_t *details)
 	return 0;
 }
 
-/* The index of the span for field of trip/dive, or -1. */
+/* The index of the span for field of trip/dive (or its sibling's), or -1. */
 static long span_of(const struct spans *s, int trip, int dive, const char *field)
 {
 	for (size_t k = 0; k < s->n; k++)
 		if (s->v[k].trip == trip && s->v[k].dive == dive && streq(s->v[k].field, field))
 			return (long)k;
+	for (size_t i = 0; i < ELEMENTSOF(span_keys); i++)
+		if (streq(span_keys[i].field, field) && span_keys[i].sibling)
+			return span_of(s, trip, dive, span_keys[i].sibling);
 	return -1;
 }
 

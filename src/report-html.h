@@ -10,6 +10,7 @@
 #ifndef DIVEMAP_REPORT_HTML_H
 #define DIVEMAP_REPORT_HTML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -46,6 +47,14 @@ struct report {
 
 /* 0, or -EIO when writing failed, -ENOMEM. */
 int report_html_write(FILE *f, const struct report *r);
+
+/* Where the value of field ("trip_date", "dive_site_id", ...) of a trip or
+ * dive object came from: its "spans" {"trip_date": [start, end, "rule"]}
+ * (pipeline.h) or its "source" {"date": {"start", "end", "rule"}}; a field
+ * without a span of its own takes its sibling's (dive_site_id: the site
+ * name's). false when there is none; *ret_rule may be NULL. */
+bool report_span(const json_t *obj, const char *field, long long *ret_start, long long *ret_end,
+		 const char **ret_rule);
 
 /* Writes s (len bytes) HTML-escaped; see above for what is replaced. */
 void report_html_escape(FILE *f, const char *s, size_t len);
