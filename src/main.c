@@ -23,11 +23,15 @@ extern const struct command command_migrate;
 extern const struct command command_parse;
 extern const struct command command_worker;
 extern const struct command command_reparse;
+extern const struct command command_log;
+extern const struct command command_report;
 static const struct command *const commands[] = {
     &command_migrate,
     &command_parse,
     &command_worker,
     &command_reparse,
+    &command_log,
+    &command_report,
     NULL,
 };
 
