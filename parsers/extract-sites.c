@@ -87,6 +87,14 @@ static size_t skip_spaces(const char *t, size_t p, size_t end)
 	return p;
 }
 
+/* Between the words of one name: spaces, never a tab (a table cell ends). */
+static size_t skip_blanks(const char *t, size_t p, size_t end)
+{
+	while (p < end && t[p] == ' ')
+		p++;
+	return p;
+}
+
 /* Reads a site name from p; returns the number of words (0: none). */
 static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_lower,
 			  struct word *ws)
@@ -99,7 +107,9 @@ static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_l
 		if (w.cap || w.term || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s))
 			break;
 	}
-	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
+	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_blanks(t, w.e, end)) {
+		if (w.digit && w.e < end && (t[w.e] == ':' || t[w.e] == '.'))
+			break; /* a time, not "He 111" */
 		if ((ex_is_word_in(x, "and", t + w.s, w.e - w.s) && !w.cap) ||
 		    (n > 0 && (ex_is_word_in(x, "not_site", t + w.s, w.e - w.s) ||
 			       ex_is_word_in(x, "weekday", t + w.s, w.e - w.s) ||
