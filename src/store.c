@@ -322,13 +322,22 @@ static int newsletter_content(const struct store *s, const struct source_msg *m,
 	if (valid && !res->over_bound && m->len <= s->content_max_bytes &&
 	    chars <= s->content_max_chars)
 		return buf_append(out, m->data, m->len);
-	mlen = (size_t)snprintf(marker, sizeof(marker),
-				"\n\n[divemap-ingest: %s; the whole raw message (%zu bytes) is "
-				"ingest_messages.id %llu, sha256 %s]\n",
-				valid ? "cut to fit this column"
-				      : "shown as UTF-8 with U+FFFD for invalid bytes, cut to fit "
-					"this column when needed",
-				size, res->message_id, res->sha256);
+	if (res->over_bound)
+		mlen =
+		    (size_t)snprintf(marker, sizeof(marker),
+				     "\n\n[divemap-ingest: the message is %zu bytes, over the size "
+				     "bound; its first %zu bytes are ingest_messages.id %llu, "
+				     "sha256 %s]\n",
+				     size, m->len, res->message_id, res->sha256);
+	else
+		mlen =
+		    (size_t)snprintf(marker, sizeof(marker),
+				     "\n\n[divemap-ingest: %s; the whole raw message (%zu bytes) "
+				     "is ingest_messages.id %llu, sha256 %s]\n",
+				     valid ? "cut to fit this column"
+					   : "shown as UTF-8 with U+FFFD for invalid bytes, cut to "
+					     "fit this column when needed",
+				     size, res->message_id, res->sha256);
 	if (mlen >= s->content_max_bytes || mlen >= s->content_max_chars)
 		return -ERANGE;
 	r = utf8_render(m->data, m->len, s->content_max_bytes - mlen, s->content_max_chars - mlen,

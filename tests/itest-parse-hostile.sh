@@ -58,7 +58,9 @@ sql 'ALTER TABLE newsletters MODIFY content TEXT NOT NULL'
 
 files=(crash big nodate nul empty)
 rc=0
-"$prog" -c "$tmp/conf" parse $(for f in "${files[@]}"; do echo "$tmp/$f.eml"; done) 2>"$tmp/log" || rc=$?
+paths=()
+for f in "${files[@]}"; do paths+=("$tmp/$f.eml"); done
+"$prog" -c "$tmp/conf" parse "${paths[@]}" 2>"$tmp/log" || rc=$?
 [ "$rc" = 65 ] || { cat "$tmp/log"; fail "exit status $rc, want 65 (some message failed)"; }
 grep -q '^5 messages, 5 stored, 0 duplicates, [1-5] failed$' "$tmp/log" ||
 	{ cat "$tmp/log"; fail "wrong summary"; }
@@ -97,6 +99,8 @@ rc=0
 [ "$rc" = 65 ] || { cat "$tmp/log2"; fail "over.eml: exit status $rc"; }
 row=$(sql "SELECT m.status, m.size, LENGTH(r.raw), m.status_reason LIKE 'over the size bound%' FROM ingest_messages m JOIN ingest_raw_messages r ON r.message_id = m.id WHERE m.source_ref = '$tmp/over.eml'")
 [ "$row" = "$(printf 'failed\t20000\t4096\t1')" ] || fail "over.eml: '$row'"
+[ "$(sql "SELECT CAST(n.content AS BINARY) LIKE CAST('%[divemap-ingest: the message is 20000 bytes, over the size bound; its first 4096 bytes are ingest_messages.id %' AS BINARY) FROM ingest_messages m JOIN newsletters n ON n.id = m.newsletter_id WHERE m.source_ref = '$tmp/over.eml'")" = 1 ] ||
+	fail "over.eml: newsletters.content has no marker"
 "$prog" -c "$tmp/conf-small" parse "$tmp/over.eml" 2>"$tmp/log3" || true
 grep -q '^1 messages, 0 stored, 1 duplicates, 0 failed$' "$tmp/log3" || fail "over.eml: not a duplicate the second time"
 echo "PASS: hostile messages stored intact; failures marked, the run went on"
