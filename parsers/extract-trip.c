@@ -252,6 +252,27 @@ static bool in_meet_column(const struct ex *x, const struct hit *h)
 	return h->m.start >= l->cs[x->header_meet_col] && h->m.start < l->ce[x->header_meet_col];
 }
 
+static int cell_of(const struct line *l, size_t pos)
+{
+	for (size_t c = 0; c < l->n_cells; c++)
+		if (pos >= l->cs[c] && pos < l->ce[c])
+			return (int)c;
+	return -1;
+}
+
+/* A dated table row is a trip: its time column is the trip's, not a dive's. */
+static bool other_cell_of_dated_row(const struct ex *x, const struct hit *h, const struct cand *c)
+{
+	const struct line *l = &x->lines[h->line];
+
+	if (!l->table || cell_of(l, h->m.start) == cell_of(l, c->start))
+		return false;
+	for (size_t i = 0; i < x->n_hits; i++)
+		if (x->hits[i].line == h->line && x->hits[i].kind == RK_DATE && !x->hits[i].dropped)
+			return true;
+	return false;
+}
+
 /* Times written right before (or "at" right after) a site belong to it. */
 static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 {
@@ -260,7 +281,7 @@ static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 		for (size_t i = 0; i < x->n_hits; i++) {
 			const struct hit *h = &x->hits[i];
 			if (h->line != line || h->dropped || h->kind != RK_TIME ||
-			    in_meet_column(x, h))
+			    in_meet_column(x, h) || other_cell_of_dated_row(x, h, &cs[c]))
 				continue;
 			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&
 			    joins_time(x, h->m.end, cs[c].start, true))
