@@ -116,3 +116,5 @@ tests_test_extract_LDADD = $(TEST_LIBS)
 TESTS += tests/check-unit.sh
 EXTRA_DIST += tests/check-unit.sh
 EXTRA_DIST += bench/parse-throughput.sh
+TESTS += tests/itest-writer-log.sh
+EXTRA_DIST += tests/itest-writer-log.sh
