@@ -118,3 +118,5 @@ EXTRA_DIST += tests/check-unit.sh
 EXTRA_DIST += bench/parse-throughput.sh
 TESTS += tests/itest-writer-log.sh
 EXTRA_DIST += tests/itest-writer-log.sh
+TESTS += tests/itest-e2e-corpus.sh
+EXTRA_DIST += tests/itest-e2e-corpus.sh
