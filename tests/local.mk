@@ -120,3 +120,7 @@ TESTS += tests/itest-writer-log.sh
 EXTRA_DIST += tests/itest-writer-log.sh
 TESTS += tests/itest-e2e-corpus.sh
 EXTRA_DIST += tests/itest-e2e-corpus.sh
+check_PROGRAMS += tests/itest-parse-store-api
+TESTS += tests/itest-parse-store-api
+tests_itest_parse_store_api_SOURCES = tests/itest-parse-store-api.c
+tests_itest_parse_store_api_LDADD = $(TEST_LIBS)
