@@ -119,8 +119,9 @@ static int add_hit(struct ex *x, const struct rule *rule, const struct rule_matc
 			return -ENOMEM;
 		x->hits = h;
 	}
-	x->hits[x->n_hits++] =
-	    (struct hit){.rule = rule, .kind = rule_kind(rule), .m = *m, .line = line};
+	x->hits[x->n_hits] = (struct hit){
+	    .rule = rule, .kind = rule_kind(rule), .m = *m, .line = line, .seq = x->n_hits};
+	x->n_hits++;
 	return 0;
 }
 
@@ -193,33 +194,47 @@ static bool wins(const struct hit *b, const struct hit *a, bool b_first)
 	return lb > la || (lb == la && b_first);
 }
 
-/* Drops what another hit says is not a fact: anything inside an ignore
- * span, prices inside extras, times inside dates, the shorter of two
- * overlapping dates, a weekday alone inside a date. */
-static void filter_hits(struct ex *x)
+/* Whether b says a is not a fact: anything inside an ignore span, prices
+ * inside extras, times inside dates, the loser of two overlapping dates. */
+static bool drops(const struct hit *a, const struct hit *b)
 {
+	if (b->kind == RK_IGNORE && a->kind != RK_IGNORE && inside(a, b) &&
+	    (is_dated(a->kind) || is_timed(a->kind) || a->kind == RK_PRICE))
+		return true;
+	if (b->kind == RK_PRICE_EXTRA && a->kind == RK_PRICE && overlaps(a, b))
+		return true;
+	if (is_timed(a->kind) && b->kind == RK_DATE && overlaps(a, b))
+		return true;
+	if (is_timed(a->kind) && (b->kind == RK_PRICE || b->kind == RK_GROUP_SIZE) &&
+	    overlaps(a, b))
+		return true;
+	return is_dated(a->kind) && is_dated(b->kind) && overlaps(a, b) &&
+	       wins(b, a, b->seq < a->seq);
+}
+
+/* Drops what an overlapping hit says is not a fact. Hits are sorted by
+ * start; maxend[i] is the furthest end of hits[0..i], so the look back stops
+ * where nothing earlier can reach. */
+static int filter_hits(struct ex *x)
+{
+	_cleanup_free_ size_t *maxend = calloc(x->n_hits + 1, sizeof(size_t));
+
+	if (!maxend)
+		return -ENOMEM;
+	for (size_t i = 0; i < x->n_hits; i++)
+		maxend[i] =
+		    i > 0 && maxend[i - 1] > x->hits[i].m.end ? maxend[i - 1] : x->hits[i].m.end;
 	for (size_t i = 0; i < x->n_hits; i++) {
 		struct hit *a = &x->hits[i];
-		for (size_t j = 0; j < x->n_hits && !a->dropped; j++) {
-			struct hit *b = &x->hits[j];
-			if (i == j || b->dropped)
-				continue;
-			if (b->kind == RK_IGNORE && a->kind != RK_IGNORE && inside(a, b) &&
-			    (is_dated(a->kind) || is_timed(a->kind) || a->kind == RK_PRICE))
-				a->dropped = true;
-			else if (b->kind == RK_PRICE_EXTRA && a->kind == RK_PRICE && overlaps(a, b))
-				a->dropped = true;
-			else if (is_timed(a->kind) && b->kind == RK_DATE && overlaps(a, b))
-				a->dropped = true;
-			else if (is_timed(a->kind) &&
-				 (b->kind == RK_PRICE || b->kind == RK_GROUP_SIZE) &&
-				 overlaps(a, b))
-				a->dropped = true;
-			else if (is_dated(a->kind) && is_dated(b->kind) && overlaps(a, b) &&
-				 wins(b, a, j < i))
-				a->dropped = true;
-		}
+		for (size_t j = i; j-- > 0 && maxend[j] > a->m.start && !a->dropped;)
+			if (!x->hits[j].dropped && overlaps(a, &x->hits[j]))
+				a->dropped = drops(a, &x->hits[j]);
+		for (size_t j = i + 1;
+		     j < x->n_hits && x->hits[j].m.start < a->m.end && !a->dropped; j++)
+			if (!x->hits[j].dropped)
+				a->dropped = drops(a, &x->hits[j]);
 	}
+	return 0;
 }
 
 static int by_position(const void *pa, const void *pb)
@@ -228,7 +243,9 @@ static int by_position(const void *pa, const void *pb)
 
 	if (a->m.start != b->m.start)
 		return a->m.start < b->m.start ? -1 : 1;
-	return a->kind < b->kind ? -1 : a->kind > b->kind;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 int ex_collect_hits(struct ex *x)
@@ -238,10 +255,15 @@ int ex_collect_hits(struct ex *x)
 		if (k < 0)
 			return k;
 	}
-	filter_hits(x);
 	if (x->n_hits)
 		qsort(x->hits, x->n_hits, sizeof(*x->hits), by_position);
-	return 0;
+	for (size_t i = 0, l = 0; l < x->n_lines; l++) {
+		x->lines[l].h0 = i;
+		while (i < x->n_hits && x->hits[i].line == l)
+			i++;
+		x->lines[l].h1 = i;
+	}
+	return filter_hits(x);
 }
 
 bool ex_group(const struct ex *x, const struct hit *h, enum rule_group g, size_t *rs, size_t *re)

@@ -5,12 +5,14 @@
 #include "extract.h"
 #include "rules.h"
 
-#define EXTRACT_MAX_HITS  20000
+#define EXTRACT_MAX_HITS  50000
+#define EXTRACT_MAX_TEXT  (256u << 10) /* bytes of text looked at */
 #define EXTRACT_MAX_CELLS 16
 
 struct line {
 	size_t start, end; /* without the newline */
 	bool blank, quoted, table, signature;
+	size_t h0, h1; /* its hits: x->hits[h0..h1) */
 	size_t n_cells;
 	size_t cs[EXTRACT_MAX_CELLS], ce[EXTRACT_MAX_CELLS];
 };
@@ -20,6 +22,7 @@ struct hit {
 	enum rule_kind kind;
 	struct rule_match m;
 	size_t line;
+	size_t seq; /* order found: rule order, then position */
 	bool dropped;
 };
 

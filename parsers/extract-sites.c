@@ -316,7 +316,7 @@ static size_t zones(const struct ex *x, size_t line, const struct line *l, size_
 			ze[nz++] = p + 1;
 		}
 	}
-	for (size_t i = 0; i < x->n_hits && nz < max; i++) {
+	for (size_t i = l->h0; i < l->h1 && nz < max; i++) {
 		const struct hit *h = &x->hits[i];
 		struct word ws[PHRASE_MAX_WORDS];
 		size_t s, nw;
@@ -410,7 +410,7 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 	int k = 0;
 
 	nz = zones(x, line, l, zs, ze, ELEMENTSOF(zs));
-	for (size_t i = 0; i < x->n_hits && k >= 0; i++) {
+	for (size_t i = l->h0; i < l->h1 && k >= 0; i++) {
 		const struct hit *h = &x->hits[i];
 		size_t s;
 		if (h->line != line || h->dropped ||

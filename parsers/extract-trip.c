@@ -267,8 +267,8 @@ static bool other_cell_of_dated_row(const struct ex *x, const struct hit *h, con
 
 	if (!l->table || cell_of(l, h->m.start) == cell_of(l, c->start))
 		return false;
-	for (size_t i = 0; i < x->n_hits; i++)
-		if (x->hits[i].line == h->line && x->hits[i].kind == RK_DATE && !x->hits[i].dropped)
+	for (size_t i = l->h0; i < l->h1; i++)
+		if (x->hits[i].kind == RK_DATE && !x->hits[i].dropped)
 			return true;
 	return false;
 }
@@ -278,7 +278,7 @@ static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 {
 	for (size_t c = 0; c < n; c++) {
 		const struct hit *best = NULL;
-		for (size_t i = 0; i < x->n_hits; i++) {
+		for (size_t i = x->lines[line].h0; i < x->lines[line].h1; i++) {
 			const struct hit *h = &x->hits[i];
 			if (h->line != line || h->dropped || h->kind != RK_TIME ||
 			    in_meet_column(x, h) || other_cell_of_dated_row(x, h, &cs[c]))
@@ -301,10 +301,10 @@ static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 
 static int gather(struct ex *x, const struct region *rg, struct facts *f)
 {
-	for (size_t i = 0; i < x->n_hits; i++) {
-		const struct hit *h = &x->hits[i];
-		if (!h->dropped && in_region(rg, h->line)) {
-			int k = hit_fact(x, f, h);
+	for (size_t li = 0; li < rg->n_lines; li++) {
+		const struct line *l = &x->lines[rg->lines[li]];
+		for (size_t i = l->h0; i < l->h1; i++) {
+			int k = x->hits[i].dropped ? 0 : hit_fact(x, f, &x->hits[i]);
 			if (k < 0)
 				return k;
 		}
@@ -378,19 +378,21 @@ static size_t pick(struct facts *f, const struct cand **out, size_t max)
 /* "Δύο βουτιές: 10:00 και 13:00": the times on the line of a dive count. */
 static size_t count_times(struct ex *x, const struct region *rg, int count, int *times)
 {
-	for (size_t i = 0; i < x->n_hits; i++) {
-		const struct hit *h = &x->hits[i];
-		size_t n = 0;
-		if (h->dropped || h->kind != RK_DIVE_COUNT || !in_region(rg, h->line))
-			continue;
-		for (size_t j = 0; j < x->n_hits && n < (size_t)count; j++) {
-			const struct hit *t = &x->hits[j];
-			if (t->line == h->line && !t->dropped && t->kind == RK_TIME &&
-			    t->m.start > h->m.end)
-				times[n++] = ex_hit_time(x, t);
+	for (size_t li = 0; li < rg->n_lines; li++) {
+		const struct line *l = &x->lines[rg->lines[li]];
+		for (size_t i = l->h0; i < l->h1; i++) {
+			const struct hit *h = &x->hits[i];
+			size_t n = 0;
+			if (h->dropped || h->kind != RK_DIVE_COUNT)
+				continue;
+			for (size_t j = l->h0; j < l->h1 && n < (size_t)count; j++) {
+				const struct hit *t = &x->hits[j];
+				if (!t->dropped && t->kind == RK_TIME && t->m.start > h->m.end)
+					times[n++] = ex_hit_time(x, t);
+			}
+			if (n == (size_t)count)
+				return n;
 		}
-		if (n == (size_t)count)
-			return n;
 	}
 	return 0;
 }
@@ -419,7 +421,7 @@ static void dive_time_hits(struct ex *x, const struct region *rg, const struct f
 		const struct hit *h = &x->hits[i];
 		bool named = false;
 		if (h->dropped || h->kind != RK_DIVE_TIME || !in_region(rg, h->line))
-			continue;
+			continue; /* few lines: a region holds at most 256 */
 		for (size_t c = 0; c < f->n_cands; c++)
 			named |= f->cands[c].start >= x->lines[h->line].start &&
 				 f->cands[c].end <= x->lines[h->line].end;

@@ -17,8 +17,8 @@
 
 static bool line_has(const struct ex *x, size_t line, enum rule_kind k)
 {
-	for (size_t i = 0; i < x->n_hits; i++)
-		if (x->hits[i].line == line && x->hits[i].kind == k && !x->hits[i].dropped)
+	for (size_t i = x->lines[line].h0; i < x->lines[line].h1; i++)
+		if (x->hits[i].kind == k && !x->hits[i].dropped)
 			return true;
 	return false;
 }
@@ -98,11 +98,11 @@ static int line_opener(struct ex *x, size_t line, const struct date *context, st
 	size_t after = 0;
 	int k = 0, v;
 
-	for (size_t i = 0; i < x->n_hits; i++)
-		if (x->hits[i].line == line && x->hits[i].kind == RK_MOVE && !x->hits[i].dropped)
+	for (size_t i = x->lines[line].h0; i < x->lines[line].h1; i++)
+		if (x->hits[i].kind == RK_MOVE && !x->hits[i].dropped)
 			after = x->hits[i].m.end;
 	for (enum rule_kind kind = RK_DATE; kind <= RK_RELDAY && rg->n_dates == 0; kind++) {
-		for (size_t i = 0; i < x->n_hits && k >= 0; i++) {
+		for (size_t i = x->lines[line].h0; i < x->lines[line].h1 && k >= 0; i++) {
 			const struct hit *h = &x->hits[i];
 			struct date d;
 			if (h->line != line || h->kind != kind || h->dropped || h->m.start < after)
@@ -152,9 +152,9 @@ static void header_columns(struct ex *x, const struct line *l)
 		if (ex_is_word_in(x, "meet", x->text + cs, ce - cs) && x->header_meet_col < 0)
 			x->header_meet_col = (int)c;
 	}
-	for (size_t i = 0; i < x->n_hits; i++) {
+	for (size_t i = l->h0; i < l->h1; i++) {
 		const struct hit *h = &x->hits[i];
-		if (h->dropped || h->m.start < l->start || h->m.start >= l->end)
+		if (h->dropped)
 			continue;
 		for (size_t c = 0; c < l->n_cells; c++) {
 			if (h->m.start < l->cs[c] || h->m.start >= l->ce[c])
@@ -224,9 +224,8 @@ static bool region_priced(struct ex *x, const struct region *rg)
 /* A group size stated for every trip, outside them ("max 8 divers per day"). */
 static void note_every_trip(struct ex *x, size_t line)
 {
-	for (size_t i = 0; i < x->n_hits && !x->every_size; i++)
-		if (x->hits[i].line == line && x->hits[i].kind == RK_GROUP_SIZE &&
-		    !x->hits[i].dropped)
+	for (size_t i = x->lines[line].h0; i < x->lines[line].h1 && !x->every_size; i++)
+		if (x->hits[i].kind == RK_GROUP_SIZE && !x->hits[i].dropped)
 			x->every_size = &x->hits[i];
 }
 
@@ -373,6 +372,17 @@ int extract_run(const struct rules *rules, const struct extract_input *in,
 	x.res = calloc(1, sizeof(*x.res));
 	if (!x.res)
 		return -ENOMEM;
+	if (x.len > EXTRACT_MAX_TEXT) {
+		/* the rest is not looked at: cut at a line end, say so */
+		const char *nl = memrchr(x.text, '\n', EXTRACT_MAX_TEXT);
+		x.len = nl ? (size_t)(nl - x.text) : EXTRACT_MAX_TEXT;
+		k = ex_warn(&x, "the text is longer than %u bytes: only the first %zu were read",
+			    EXTRACT_MAX_TEXT, x.len);
+		if (k < 0) {
+			extract_result_free(x.res);
+			return k;
+		}
+	}
 	k = ex_split_lines(&x);
 	if (k >= 0)
 		k = ex_collect_hits(&x);

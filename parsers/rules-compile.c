@@ -222,10 +222,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 	if (k < 0)
 		return rules_fail(err, k, rule->file, rule->line, "pattern is not UTF-8 in",
 				  rule->id);
-	rule->code =
-	    pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
-			  PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES | PCRE2_MULTILINE,
-			  &code, &off, NULL);
+	rule->code = pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
+				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP |
+				       PCRE2_CASELESS | PCRE2_DUPNAMES | PCRE2_MULTILINE,
+				   &code, &off, NULL);
 	if (!rule->code) {
 		PCRE2_UCHAR msg[256];
 		_cleanup_free_ char *where = NULL;
