@@ -10,9 +10,11 @@
  *     (an admin edited it: Divemap sets updated_at on every edit, and this
  *     program never updates a trip it inserted, it leaves both timestamps
  *     to the server).
- * Such a trip is kept as it is, with its dives. An extracted trip with the
- * same date and time (no time matches no time) as a kept trip is not
- * inserted again. Every kept trip is named in the parse log's warnings
+ * Such a trip is kept as it is, with its dives. An extracted trip that
+ * stands for a kept one is not inserted again: the same date and time (no
+ * time matches no time), or else the same date when the newsletter has one
+ * trip that day and one kept trip of that date is left (an admin corrected
+ * the time). Every kept trip is named in the parse log's warnings
  * ("kept trip 17 (2025-08-23 09:00): has 2 bookings") and counted in
  * writer_stats.trips_kept; the details JSON lists them under
  * "writer": {"kept": [...]}. Nothing else is ever deleted. */
@@ -58,7 +60,8 @@ struct wctx {
 	struct old_trip *old;
 	size_t n_old;
 	json_t *warnings, *trip_ids;
-	char err[256]; /* a failure that is not the database's */
+	unsigned log_trips, log_dives; /* extracted and in the database: inserted or kept */
+	char err[256];                 /* a failure that is not the database's */
 };
 
 /* Byte length of s cut to at most max bytes and max_chars characters,
@@ -252,15 +255,40 @@ static int delete_replaceable(struct db *db, struct wctx *c)
 	return 0;
 }
 
+/* The extracted trips dated date. */
+static size_t trips_on(const struct wctx *c, const char *date)
+{
+	const json_t *t;
+	size_t i, n = 0;
+
+	json_array_foreach(json_object_get(c->result, "trips"), i, t)
+	{
+		const char *d = jstr(t, "trip_date");
+		n += d && streq(d, date);
+	}
+	return n;
+}
+
+/* The kept trip an extracted one stands for: the same date and time, or
+ * else the only kept trip of that date when the newsletter has only one
+ * trip that day (an admin corrected the time, or new rules read it
+ * differently). */
 static struct old_trip *kept_trip_for(struct wctx *c, const char *date, const char *time)
 {
+	struct old_trip *same_day = NULL;
+	size_t n_same_day = 0;
+
 	for (size_t i = 0; i < c->n_old; i++) {
 		struct old_trip *o = &c->old[i];
 
-		if (o->why[0] && streq(o->date, date) && streq(o->time, time))
+		if (!o->why[0] || o->matched || !streq(o->date, date))
+			continue;
+		if (streq(o->time, time))
 			return o;
+		same_day = o;
+		n_same_day++;
 	}
-	return NULL;
+	return n_same_day == 1 && trips_on(c, date) == 1 ? same_day : NULL;
 }
 
 static int difficulty_id(struct db *db, const char *code, struct db_value *ret)
@@ -381,18 +409,22 @@ static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t
 	kept = kept_trip_for(c, date, time);
 	if (kept) {
 		kept->matched = true;
+		c->log_trips++;
+		c->log_dives += (unsigned)json_array_size(dives);
 		return json_array_append_new(c->trip_ids, json_integer(kept->id));
 	}
 	r = insert_trip_row(db, c, trip, date, time, &id);
 	if (r < 0)
 		return r;
 	c->st->trips++;
+	c->log_trips++;
 	json_array_foreach(dives, i, dive)
 	{
 		r = insert_dive(db, (long long)id, dive, i);
 		if (r < 0)
 			return r;
 		c->st->dives++;
+		c->log_dives++;
 	}
 	return json_array_append_new(c->trip_ids, json_integer((json_int_t)id));
 }
@@ -424,9 +456,7 @@ static int insert_trips(struct db *db, struct wctx *c)
 
 static const char *parse_status(struct wctx *c)
 {
-	if (!c->result)
-		return "failed";
-	if (c->st->trips + c->st->trips_kept == 0 && json_array_size(c->trip_ids) == 0)
+	if (c->log_trips == 0)
 		return "no_trips";
 	return c->st->unresolved > 0 ? "partial" : "ok";
 }
@@ -479,7 +509,7 @@ static int insert_parse_log(struct db *db, struct wctx *c, const char *status, c
 				DB_INT((long long)(dur > DURATION_MAX ? DURATION_MAX : dur)),
 				text_value(c->rules_version ? c->rules_version : "", 64, 64),
 				DB_TEXT(status), text_value(reason, REASON_MAX * 4, REASON_MAX),
-				DB_INT(c->st->trips), DB_INT(c->st->dives),
+				DB_INT(c->log_trips), DB_INT(c->log_dives),
 				DB_INT(c->st->unresolved), DB_TEXT(warnings), DB_TEXT(details)},
 	    11, NULL, NULL);
 }
@@ -510,14 +540,21 @@ static bool ids_contain(const json_t *ids, long long id)
 	return false;
 }
 
-static int ids_remove(struct db *db, const char *row_id, const char *ids_text, long long nl)
+/* Takes newsletter nl off row id's list (read again under its lock). */
+static int ids_remove(struct db *db, const char *row_id, long long nl)
 {
-	json_t *ids = json_loads(ids_text ? ids_text : "[]", 0, NULL), *v;
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
 	_cleanup_free_ char *s = NULL;
 	struct db_value id = DB_INT(strtoll(row_id, NULL, 10));
+	json_t *ids, *v;
 	size_t i;
 	int r;
 
+	r = db_query(db, "SELECT newsletter_ids FROM ingest_unresolved WHERE id = ? FOR UPDATE",
+		     &id, 1, &rows);
+	if (r < 0 || rows->n_rows == 0 || !db_cell(rows, 0, 0))
+		return r;
+	ids = json_loads(db_cell(rows, 0, 0), 0, NULL);
 	if (!json_is_array(ids)) {
 		json_decref(ids);
 		return 0;
@@ -525,21 +562,25 @@ static int ids_remove(struct db *db, const char *row_id, const char *ids_text, l
 	for (i = json_array_size(ids); i-- > 0;)
 		if (v = json_array_get(ids, i), json_integer_value(v) == nl)
 			json_array_remove(ids, i);
-	s = json_array_size(ids) ? json_dumps(ids, JSON_DUMP_FLAGS) : NULL;
-	json_decref(ids);
-	if (!s)
+	if (json_array_size(ids) == 0) {
+		json_decref(ids);
 		return db_exec(db, "DELETE FROM ingest_unresolved WHERE id = ?", &id, 1, NULL,
 			       NULL);
-	r = db_exec(db,
-		    "UPDATE ingest_unresolved SET newsletter_ids = ?, "
-		    "seen_count = GREATEST(seen_count - 1, 1) WHERE id = ?",
-		    (struct db_value[]){DB_TEXT(s), id}, 2, NULL, NULL);
-	return r;
+	}
+	s = json_dumps(ids, JSON_DUMP_FLAGS);
+	json_decref(ids);
+	if (!s)
+		return -ENOMEM;
+	return db_exec(db,
+		       "UPDATE ingest_unresolved SET newsletter_ids = ?, "
+		       "seen_count = GREATEST(seen_count - 1, 1) WHERE id = ?",
+		       (struct db_value[]){DB_TEXT(s), id}, 2, NULL, NULL);
 }
 
 /* The rows listing this newsletter for a name it no longer leaves
  * unresolved; the names are compared by the server, under the column's
- * collation, as the unique key does. */
+ * collation, as the unique key does. The search does not lock (a scan
+ * would lock every row it passes); each row found is locked and read again. */
 static int unresolved_forget(struct db *db, struct wctx *c)
 {
 	const json_t *list = json_object_get(c->result, "unresolved"), *u;
@@ -554,7 +595,7 @@ static int unresolved_forget(struct db *db, struct wctx *c)
 		return -ENOMEM;
 	snprintf(nl, sizeof(nl), "%lld", c->newsletter_id);
 	p[0] = str_value(nl);
-	r = buf_puts(&sql, "SELECT id, newsletter_ids FROM ingest_unresolved "
+	r = buf_puts(&sql, "SELECT id FROM ingest_unresolved "
 			   "WHERE JSON_CONTAINS(newsletter_ids, ?)");
 	json_array_foreach(list, i, u)
 	{
@@ -568,15 +609,13 @@ static int unresolved_forget(struct db *db, struct wctx *c)
 	}
 	if (r >= 0 && np > 1)
 		r = buf_puts(&sql, ")");
-	if (r >= 0)
-		r = buf_puts(&sql, " FOR UPDATE");
 	if (r < 0)
 		return r;
 	r = db_query(db, buf_str(&sql), p, np, &rows);
 	if (r < 0)
 		return r;
 	for (i = 0; i < rows->n_rows; i++) {
-		r = ids_remove(db, db_cell(rows, i, 0), db_cell(rows, i, 1), c->newsletter_id);
+		r = ids_remove(db, db_cell(rows, i, 0), c->newsletter_id);
 		if (r < 0)
 			return r;
 	}
@@ -742,6 +781,7 @@ static int attempt_reset(struct wctx *c)
 	    json_array_append(c->warnings, (json_t *)w);
 	c->st->trips = c->st->dives = c->st->unresolved = 0;
 	c->st->trips_deleted = c->st->trips_kept = 0;
+	c->log_trips = c->log_dives = 0;
 	c->err[0] = '\0';
 	return 0;
 }

@@ -36,9 +36,10 @@ struct writer_input {
 };
 
 struct writer_stats {
-	const char *status; /* "ok", "no_trips", "partial" or "failed" (static) */
-	char reason[256];   /* why, when failed */
-	unsigned trips, dives, unresolved;
+	const char *status;    /* "ok", "no_trips", "partial" or "failed" (static) */
+	char reason[256];      /* why, when failed */
+	unsigned trips, dives; /* inserted (the parse log counts kept ones too) */
+	unsigned unresolved;
 	unsigned trips_deleted; /* earlier trips replaced */
 	unsigned trips_kept;    /* earlier trips kept by the safety rule */
 	unsigned attempts;

@@ -453,6 +453,31 @@ static void test_writer_keeps_booked_and_edited_trips(void **state)
 	    f->newsletter_id, "0\n");
 }
 
+/* An admin moved a trip's time: the extraction, still saying 09:00, stands
+ * for that trip (the only one of its date), so it is not inserted again. */
+static void test_writer_admin_corrected_time(void **state)
+{
+	struct fixture *f = *state;
+	struct writer_stats st;
+	long long id;
+
+	assert_int_equal(write_text(f, RESULT_JSON, &st), 0);
+	id = trip_id_on(f, "2025-08-23");
+	exec(f->db,
+	     "UPDATE parsed_dive_trips SET trip_time = '08:30', "
+	     "updated_at = created_at + INTERVAL 5 MINUTE WHERE id = ?",
+	     (struct db_value[]){DB_INT(id)}, 1, NULL);
+	assert_int_equal(write_text(f, RESULT_JSON, &st), 0);
+	assert_int_equal(st.trips_kept, 1);
+	assert_int_equal(st.trips, 1);
+	assert_int_equal(trip_id_on(f, "2025-08-23"), id);
+	/* the parse log counts what the newsletter has in the database */
+	assert_query(f->db,
+		     "SELECT trips, dives, status FROM ingest_parse_log WHERE message_id = ? "
+		     "ORDER BY id DESC LIMIT 1",
+		     (long long)f->message_id, "2|3|partial\n");
+}
+
 struct killer {
 	struct fixture *f;
 	struct writer_stats st;
@@ -612,6 +637,7 @@ static void test_writer_bad_result_is_failed(void **state)
 	cmocka_unit_test_setup(test_writer_rows_exact, test_setup),                                \
 	    cmocka_unit_test_setup(test_writer_rewrite_is_idempotent, test_setup),                 \
 	    cmocka_unit_test_setup(test_writer_keeps_booked_and_edited_trips, test_setup),         \
+	    cmocka_unit_test_setup(test_writer_admin_corrected_time, test_setup),                  \
 	    cmocka_unit_test_setup(test_writer_retries_after_killed_connection, test_setup),       \
 	    cmocka_unit_test_setup(test_writer_gives_up_and_marks_failed, test_setup),             \
 	    cmocka_unit_test_setup(test_writer_mark_failed, test_setup),                           \
