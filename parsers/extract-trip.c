@@ -273,6 +273,24 @@ static bool other_cell_of_dated_row(const struct ex *x, const struct hit *h, con
 	return false;
 }
 
+/* "Σάββατο 12 Ιουλίου, 09:00 – Ποθητός": the one time of a dated line,
+ * written after the date, is the trip's. */
+static bool trip_time_of_dated_line(const struct ex *x, const struct hit *t)
+{
+	const struct line *l = &x->lines[t->line];
+	bool dated = false;
+
+	for (size_t i = l->h0; i < l->h1; i++) {
+		const struct hit *h = &x->hits[i];
+		if (h->dropped || h == t)
+			continue;
+		if (h->kind == RK_TIME)
+			return false;
+		dated |= h->kind == RK_DATE && h->m.end <= t->m.start;
+	}
+	return dated;
+}
+
 /* Times written right before (or "at" right after) a site belong to it. */
 static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 {
@@ -284,7 +302,8 @@ static void attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 			    in_meet_column(x, h) || other_cell_of_dated_row(x, h, &cs[c]))
 				continue;
 			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&
-			    joins_time(x, h->m.end, cs[c].start, true))
+			    joins_time(x, h->m.end, cs[c].start, true) &&
+			    !trip_time_of_dated_line(x, h))
 				best = h;
 			else if (!best && h->m.start >= cs[c].end &&
 				 (c + 1 == n || h->m.end <= cs[c + 1].start) &&
