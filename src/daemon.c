@@ -15,6 +15,7 @@
 #include "log.h"
 #include "notify.h"
 #include "source.h"
+#include "strutil.h"
 
 #define BACKOFF_MIN_US (1ull * 1000000u)
 #define BACKOFF_MAX_US (300ull * 1000000u)
@@ -48,6 +49,7 @@ struct daemon {
 	unsigned long long n_newsletters;
 	time_t last_at;
 	char last_from[128];
+	char last_status[256];
 };
 
 static uint64_t jitter(uint64_t us)
@@ -98,11 +100,15 @@ static void status_line(struct daemon *d, const char *state, char *out, size_t s
 					      d->src[i].cs->name);
 }
 
+/* Sends STATUS= when it changed: a busy loop must not flood the manager. */
 static void update_status(struct daemon *d, const char *state)
 {
 	char line[256];
 
 	status_line(d, state, line, sizeof(line));
+	if (streq(line, d->last_status))
+		return;
+	snprintf(d->last_status, sizeof(d->last_status), "%s", line);
 	(void)notify_status("%s", line);
 }
 

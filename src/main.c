@@ -23,6 +23,7 @@ extern const struct command command_migrate;
 extern const struct command command_parse;
 extern const struct command command_worker;
 extern const struct command command_reparse;
+extern const struct command command_serve;
 extern const struct command command_log;
 extern const struct command command_report;
 static const struct command *const commands[] = {
@@ -30,6 +31,7 @@ static const struct command *const commands[] = {
     &command_parse,
     &command_worker,
     &command_reparse,
+    &command_serve,
     &command_log,
     &command_report,
     NULL,

@@ -124,3 +124,7 @@ check_PROGRAMS += tests/itest-parse-store-api
 TESTS += tests/itest-parse-store-api
 tests_itest_parse_store_api_SOURCES = tests/itest-parse-store-api.c
 tests_itest_parse_store_api_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/itest-imap-serve
+TESTS += tests/itest-imap-serve
+tests_itest_imap_serve_SOURCES = tests/itest-imap-serve.c
+tests_itest_imap_serve_LDADD = $(TEST_LIBS)

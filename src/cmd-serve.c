@@ -1,0 +1,243 @@
+/* cmd-serve.c: `divemap-ingest serve`, the daemon (daemon.h) with the real
+ * sink: each message is stored (store.h), decoded and extracted by the
+ * sandboxed worker (worker.h), written (writer.h), and only then acked. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "commands.h"
+#include "config.h"
+#include "daemon.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "names.h"
+#include "source-imap.h"
+#include "source.h"
+#include "store.h"
+#include "worker.h"
+#include "writer.h"
+
+struct serve {
+	const struct config *cfg;
+	struct db *db;
+	struct store *store;
+	struct worker *worker;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void serve_disconnect(void *userdata)
+{
+	struct serve *sv = userdata;
+
+	sv->worker = worker_free(sv->worker);
+	sv->store = store_free(sv->store);
+	sv->db = db_free(sv->db);
+}
+
+static int serve_connect(void *userdata, const struct config *cfg, char **reterr_reason)
+{
+	struct serve *sv = userdata;
+	_cleanup_free_ char *names = NULL;
+	size_t len = 0;
+	int r;
+
+	serve_disconnect(sv);
+	sv->cfg = cfg;
+	r = db_open_once(cfg, &sv->db, reterr_reason);
+	if (r < 0)
+		return r;
+	r = migrate_ensure(sv->db, cfg);
+	if (r < 0) /* logged; a schema we cannot use is no reason to wait */
+		return r == -ENOMEM || r == -ECONNRESET || r == -ETIMEDOUT ? r : -EINVAL;
+	r = store_new(sv->db, cfg, &sv->store);
+	if (r < 0)
+		return asprintf(reterr_reason, "cannot read the newsletters table's limits: %s",
+				db_error(sv->db)) < 0
+			   ? -ENOMEM
+			   : r;
+	r = worker_new(
+	    &(struct worker_settings){.rules_dir = cfg->parser.rules_dir,
+				      .rules_override_dir = cfg->parser.rules_override_dir,
+				      .timeout_s = cfg->parser.worker_timeout_s,
+				      .max_message_size = store_max_message_size(sv->store)},
+	    &sv->worker);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the worker: %m"), -EINVAL;
+	r = names_load(sv->db, &names, &len);
+	if (r < 0)
+		return asprintf(reterr_reason, "cannot read dive sites and centers: %s",
+				db_error(sv->db)) < 0
+			   ? -ENOMEM
+			   : r;
+	r = worker_set_names(sv->worker, names, len);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand the names to the worker: %m"), -EINVAL;
+	return 0;
+}
+
+static size_t serve_max_message_size(void *userdata)
+{
+	struct serve *sv = userdata;
+
+	return sv->store ? store_max_message_size(sv->store) : 0;
+}
+
+static int serve_source_opened(void *userdata, struct source *s)
+{
+	struct serve *sv = userdata;
+
+	return source_is_imap(s) ? source_imap_load_checkpoint(s, sv->db) : 0;
+}
+
+/* The sender's name (else address) from the pipeline result, for STATUS=. */
+static void sender_of(const json_t *result, char *out, size_t size)
+{
+	const json_t *from = json_object_get(result, "from");
+	const char *name = json_string_value(json_object_get(from, "name"));
+	const char *addr = json_string_value(json_object_get(from, "address"));
+
+	snprintf(out, size, "%s", name && *name ? name : addr ? addr : "");
+}
+
+/* Worker, then writer; a message the worker fails on is marked failed. */
+static int parse_stored(struct serve *sv, const struct source_msg *m,
+			const struct store_result *res, struct daemon_msg_info *info)
+{
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	uint64_t start = now_us();
+	struct writer_stats st;
+	json_t *j = NULL;
+	json_error_t jerr;
+	int r;
+
+	if (m->full_size)
+		return 0; /* stored 'failed' by the store already */
+	r = worker_process(sv->worker, m->data, m->len, &text, &why);
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0) {
+		j = json_loads(text, 0, &jerr);
+		if (!json_is_object(j)) {
+			json_decref(j);
+			j = NULL;
+			r = -EBADMSG;
+		}
+	}
+	if (!j) {
+		log_warning("%s: stored as message %llu, marked failed: %s", m->ref,
+			    res->message_id, why ? why : "the worker's result is unreadable");
+		return writer_mark_failed(&sv->db, sv->cfg, res->message_id, NULL, now_us() - start,
+					  why);
+	}
+	sender_of(j, info->from, sizeof(info->from));
+	r = store_update_from_result(sv->db, res->message_id, j);
+	if (r < 0)
+		log_warning_errno(r, "message %llu: cannot record its decoded headers, ignoring",
+				  res->message_id);
+	r = writer_write(&sv->db, sv->cfg,
+			 &(struct writer_input){.message_id = res->message_id,
+						.newsletter_id = res->newsletter_id,
+						.result = j,
+						.duration_us = now_us() - start},
+			 &st);
+	json_decref(j);
+	if (r >= 0)
+		log_info("%s: message %llu %s: %u trip%s, %u dive%s", m->ref, res->message_id,
+			 st.status, st.trips, st.trips == 1 ? "" : "s", st.dives,
+			 st.dives == 1 ? "" : "s");
+	return r;
+}
+
+static int serve_handle(void *userdata, struct source *s, const struct source_msg *m,
+			struct daemon_msg_info *info)
+{
+	struct serve *sv = userdata;
+	struct store_result res;
+	int r;
+
+	r = store_message(sv->store, sv->db, m, &res);
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
+				       db_error(sv->db));
+	if (res.outcome == STORE_STORED) {
+		info->counted = true;
+		r = parse_stored(sv, m, &res, info);
+		if (r < 0)
+			return r;
+	} else
+		log_info("%s: already stored (message %llu), skipped", m->ref, res.message_id);
+	r = source_ack(s, m);
+	if (r < 0)
+		log_warning_errno(r, "%s: stored, but cannot mark it done at the source: %m",
+				  m->ref);
+	return 0;
+}
+
+static const struct daemon_sink serve_sink = {
+    .connect = serve_connect,
+    .disconnect = serve_disconnect,
+    .max_message_size = serve_max_message_size,
+    .source_opened = serve_source_opened,
+    .handle = serve_handle,
+};
+
+static void help(FILE *out)
+{
+	fputs("Usage: divemap-ingest serve\n"
+	      "\n"
+	      "Runs as a daemon: waits for the database, applies pending migrations\n"
+	      "([database] auto_migrate), then watches every [imap NAME] (IDLE) and\n"
+	      "[maildir NAME] (inotify) source of the configuration and ingests each new\n"
+	      "newsletter. Speaks the systemd notify protocol (READY, STATUS, WATCHDOG,\n"
+	      "RELOADING, STOPPING); runs in the foreground, logging to stderr, without it.\n"
+	      "\n"
+	      "Signals: SIGHUP reads the configuration again (an invalid one is refused\n"
+	      "and the old one kept); SIGTERM or SIGINT finish the message in hand and\n"
+	      "exit.\n",
+	      out);
+}
+
+static int run(int argc, char **argv, struct cli *cli)
+{
+	static const struct option options[] = {{"help", no_argument, NULL, 'h'}, {}};
+	struct serve sv = {0};
+	const struct config *cfg;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			help(stdout);
+			return EX_OK;
+		}
+		return EX_USAGE;
+	}
+	if (optind < argc) {
+		log_error("serve takes no arguments; the sources are in the configuration");
+		return EX_USAGE;
+	}
+	r = cli_config(cli, &cfg);
+	if (r != 0)
+		return r;
+	r = daemon_run(cfg->path, cfg, &serve_sink, &sv);
+	serve_disconnect(&sv);
+	return r < 0 ? exit_code_from_errno(r) : EX_OK;
+}
+
+const struct command command_serve = {
+    .name = "serve",
+    .summary = "run as a daemon: watch the IMAP and maildir sources",
+    .run = run,
+};
