@@ -31,7 +31,8 @@ struct cand { /* a site named in a line */
 	char *name;
 	int id;
 	bool strong;
-	int time; /* a time written next to it, -1 */
+	size_t line; /* where it was named; (size_t)-1: the subject */
+	int time;    /* a time written next to it, -1 */
 	size_t time_start, time_end;
 	const char *rule_id;
 };

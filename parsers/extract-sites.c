@@ -429,6 +429,8 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 	if (n)
 		qsort(cs, n, sizeof(*cs), by_start);
 	drop_located(cs, &n, x);
+	for (size_t i = 0; i < n; i++)
+		cs[i].line = line;
 	*ret = cs;
 	*ret_n = n;
 	return 0;
@@ -455,6 +457,8 @@ int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n)
 		ex_cands_free(cs, n);
 		return k;
 	}
+	for (size_t i = 0; i < n; i++)
+		cs[i].line = (size_t)-1;
 	*ret = cs;
 	*ret_n = n;
 	return 0;

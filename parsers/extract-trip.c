@@ -180,6 +180,7 @@ static int row_cells(struct ex *x, struct facts *f, size_t line, struct cand **c
 			*cs = nc;
 			nc[*n] = (struct cand){.start = s,
 					       .end = e,
+					       .line = line,
 					       .strong = true,
 					       .time = -1,
 					       .name = strndup(x->text + s, e - s)};
@@ -416,13 +417,16 @@ static size_t count_times(struct ex *x, const struct region *rg, int count, int 
 	return 0;
 }
 
-static int set_dive(struct extract_dive *d, int number, const struct cand *c, int duration,
-		    const struct hit *dur_hit)
+static int set_dive(const struct ex *x, struct extract_dive *d, int number, const struct cand *c,
+		    int duration, const struct hit *dur_hit)
 {
 	*d = (struct extract_dive){
 	    .number = number, .site_id = c->id, .time = c->time, .duration = duration};
 	d->site_name = strdup(c->name);
-	if (!d->site_name)
+	if (c->line < x->n_lines) /* the line that names it */
+		d->description = strndup(x->text + x->lines[c->line].start,
+					 x->lines[c->line].end - x->lines[c->line].start);
+	if (!d->site_name || (c->line < x->n_lines && !d->description))
 		return -ENOMEM;
 	d->site_span = (struct extract_span){c->start, c->end, c->rule_id};
 	if (c->time >= 0)
@@ -466,11 +470,11 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 			pk[n++] = &subj[0];
 	}
 	for (size_t i = 0; i < n && k >= 0; i++, nd++)
-		k = set_dive(&d[nd], (int)nd + 1, pk[i], f->dive_duration, f->dive_duration_hit);
+		k = set_dive(x, &d[nd], (int)nd + 1, pk[i], f->dive_duration, f->dive_duration_hit);
 	if (k >= 0 && n == 1 && f->count > 1) {
 		size_t nt = count_times(x, rg, f->count, times);
 		for (int i = 1; i < f->count && k >= 0; i++, nd++)
-			k = set_dive(&d[nd], (int)nd + 1, pk[0], f->dive_duration,
+			k = set_dive(x, &d[nd], (int)nd + 1, pk[0], f->dive_duration,
 				     f->dive_duration_hit);
 		for (size_t i = 0; i < nt && i < nd; i++)
 			d[i].time = times[i];
@@ -484,8 +488,10 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 
 static void dives_free(struct extract_dive *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(d[i].site_name);
+		free(d[i].description);
+	}
 }
 
 static int add_trip(struct ex *x, const struct region *rg, struct facts *f, struct date date,
@@ -523,9 +529,9 @@ static int add_trip(struct ex *x, const struct region *rg, struct facts *f, stru
 	for (size_t i = 0; i < nd; i++) {
 		t->dives[i] = d[i];
 		t->dives[i].site_name = strdup(d[i].site_name);
-		t->dives[i].description = NULL;
+		t->dives[i].description = d[i].description ? strdup(d[i].description) : NULL;
 		t->n_dives++;
-		if (!t->dives[i].site_name)
+		if (!t->dives[i].site_name || (d[i].description && !t->dives[i].description))
 			return -ENOMEM;
 	}
 	return 0;

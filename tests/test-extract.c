@@ -123,6 +123,7 @@ static void test_extract_greek_program_lines(void **state)
 	assert_string_equal(t->dives[1].site_name, "Αρζεντά");
 	assert_int_equal(t->dives[1].time, 11 * 60 + 30);
 	assert_int_equal(t->dives[1].duration, -1);
+	assert_string_equal(t->dives[1].description, "11:30 Αρζεντά");
 	/* every value knows where it came from */
 	assert_memory_equal(greek_program + t->price_span.start, "48,50 ευρώ",
 			    t->price_span.end - t->price_span.start);
