@@ -15,7 +15,12 @@
 #define NONE             UINT32_MAX
 #define TRIGRAMS_MAX     128
 #define FUZZY_VERIFY_MAX 32
-#define TRIGRAM_SHARE    0.4
+#define TRIGRAM_SHARE    0.5
+#define DEL_WORD_MIN     5 /* a typo in a shorter word cannot reach a score that counts */
+#define DEL_WORD_MAX     16
+#define DEL_LIST_MAX     4096 /* a variant this common says little */
+#define VARIANTS_MAX     256
+#define MARK_VARIANT     0x80 /* counts[k] bit: k shares a word variant */
 
 struct entry {
 	uint32_t id;
@@ -30,10 +35,20 @@ struct key {
 	uint32_t first;
 };
 
+/* Lists of keys by a 32-bit value (a trigram, a hashed word variant); a
+ * list of one key holds it in place (most word variants have one). */
 struct postings {
-	uint32_t tri; /* 0: empty slot */
-	uint32_t n, cap;
-	uint32_t *v;
+	uint32_t value; /* 0: empty slot */
+	uint32_t n;     /* capacity: n rounded up to a power of two */
+	union {
+		uint32_t one;
+		uint32_t *v;
+	} u;
+};
+
+struct ptable {
+	struct postings *v;
+	size_t cap, n;
 };
 
 struct alias_index {
@@ -47,9 +62,9 @@ struct alias_index {
 	size_t n_keys, keys_cap;
 	uint32_t *key_slots; /* key index + 1; 0: empty */
 	size_t key_slots_cap;
-	struct postings *tri;
-	size_t tri_cap, n_tri;
-	uint8_t *counts; /* scratch, one per key, all 0 between lookups */
+	struct ptable tri; /* trigram -> keys */
+	struct ptable del; /* a word, or it less one letter, hashed -> keys */
+	uint8_t *counts;   /* scratch, one per key, all 0 between lookups */
 	uint32_t *touched;
 	size_t scratch_cap;
 };
@@ -146,73 +161,101 @@ static int key_slots_grow(struct alias_index *idx)
 	return 0;
 }
 
-static struct postings *tri_find(const struct alias_index *idx, uint32_t tri)
+static const uint32_t *postings_keys(const struct postings *p)
 {
-	size_t mask = idx->tri_cap - 1;
+	return p->n == 1 ? &p->u.one : p->u.v;
+}
 
-	if (!idx->tri_cap)
+static int postings_push(struct postings *p, uint32_t k)
+{
+	uint32_t *v;
+
+	if (p->n == 0) {
+		p->u.one = k;
+	} else if (p->n == 1) {
+		v = malloc(2 * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		v[0] = p->u.one;
+		p->u.v = v;
+	} else if ((p->n & (p->n - 1)) == 0) { /* full */
+		v = realloc(p->u.v, 2 * p->n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->u.v = v;
+	}
+	if (p->n > 0)
+		p->u.v[p->n] = k;
+	p->n++;
+	return 0;
+}
+
+static struct postings *ptable_find(const struct ptable *t, uint32_t value)
+{
+	size_t mask = t->cap - 1;
+
+	if (!t->cap)
 		return NULL;
-	for (size_t i = hash_u32(tri) & mask;; i = (i + 1) & mask) {
-		if (idx->tri[i].tri == tri)
-			return &idx->tri[i];
-		if (idx->tri[i].tri == 0)
+	for (size_t i = hash_u32(value) & mask;; i = (i + 1) & mask) {
+		if (t->v[i].value == value)
+			return &t->v[i];
+		if (t->v[i].value == 0)
 			return NULL;
 	}
 }
 
-static int tri_grow(struct alias_index *idx)
+static int ptable_grow(struct ptable *t)
 {
-	size_t cap = idx->tri_cap ? idx->tri_cap * 2 : 1024;
-	struct postings *t;
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct postings *v;
 
-	if ((idx->n_tri + 1) * 2 <= idx->tri_cap)
+	if ((t->n + 1) * 4 <= t->cap * 3)
 		return 0;
-	t = calloc(cap, sizeof(*t));
-	if (!t)
+	v = calloc(cap, sizeof(*v));
+	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < idx->tri_cap; i++) {
+	for (size_t i = 0; i < t->cap; i++) {
 		size_t j;
 
-		if (!idx->tri[i].tri)
+		if (!t->v[i].value)
 			continue;
-		for (j = hash_u32(idx->tri[i].tri) & (cap - 1); t[j].tri; j = (j + 1) & (cap - 1))
+		for (j = hash_u32(t->v[i].value) & (cap - 1); v[j].value; j = (j + 1) & (cap - 1))
 			;
-		t[j] = idx->tri[i];
+		v[j] = t->v[i];
 	}
-	free(idx->tri);
-	idx->tri = t;
-	idx->tri_cap = cap;
+	free(t->v);
+	t->v = v;
+	t->cap = cap;
 	return 0;
 }
 
-static int tri_add(struct alias_index *idx, uint32_t tri, uint32_t k)
+/* Adds key k to the list of value (not 0). */
+static int ptable_add(struct ptable *t, uint32_t value, uint32_t k)
 {
-	struct postings *p = tri_find(idx, tri);
+	struct postings *p = ptable_find(t, value);
 	int r;
 
 	if (!p) {
-		r = tri_grow(idx);
+		r = ptable_grow(t);
 		if (r < 0)
 			return r;
-		size_t j = hash_u32(tri) & (idx->tri_cap - 1);
+		size_t j = hash_u32(value) & (t->cap - 1);
 
-		while (idx->tri[j].tri)
-			j = (j + 1) & (idx->tri_cap - 1);
-		p = &idx->tri[j];
-		p->tri = tri;
-		idx->n_tri++;
+		while (t->v[j].value)
+			j = (j + 1) & (t->cap - 1);
+		p = &t->v[j];
+		p->value = value;
+		t->n++;
 	}
-	if (p->n == p->cap) {
-		uint32_t cap = p->cap ? p->cap * 2 : 4;
-		uint32_t *v = realloc(p->v, cap * sizeof(*v));
+	return postings_push(p, k);
+}
 
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
-	p->v[p->n++] = k;
-	return 0;
+static void ptable_done(struct ptable *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->v[i].n > 1)
+			free(t->v[i].u.v);
+	free(t->v);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -247,6 +290,43 @@ static size_t key_trigrams(const char *key, uint32_t *out)
 }
 
 /* The scratch arrays follow the key capacity. */
+/* A word, or it less the byte at skip (skip == len: the word), hashed. */
+static uint32_t hash_variant(const char *w, size_t len, size_t skip)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++)
+		if (i != skip)
+			h = (h ^ (uint8_t)w[i]) * 1099511628211ULL;
+	h ^= h >> 32;
+	return (uint32_t)h ? (uint32_t)h : 1;
+}
+
+/* The deletion neighbourhood of key's words: each word of DEL_WORD_MIN - 1
+ * to DEL_WORD_MAX bytes, and each of DEL_WORD_MIN or more less one byte;
+ * sorted, unique. Two words one edit apart share a variant. */
+static size_t key_variants(const char *key, uint32_t *out)
+{
+	size_t n = 0, m = 0;
+
+	for (const char *w = key; *w;) {
+		size_t len = strcspn(w, " ");
+
+		if (len + 1 >= DEL_WORD_MIN && len <= DEL_WORD_MAX && n + len + 1 <= VARIANTS_MAX) {
+			out[n++] = hash_variant(w, len, len);
+			for (size_t i = 0; len >= DEL_WORD_MIN && i < len; i++)
+				out[n++] = hash_variant(w, len, i);
+		}
+		w += len;
+		w += *w == ' ';
+	}
+	qsort(out, n, sizeof(*out), cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || out[m - 1] != out[i])
+			out[m++] = out[i];
+	return m;
+}
+
 static int scratch_grow(struct alias_index *idx)
 {
 	uint8_t *c;
@@ -271,7 +351,7 @@ static int scratch_grow(struct alias_index *idx)
  * findable, never inconsistent. */
 static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
 {
-	uint32_t tris[TRIGRAMS_MAX], k = (uint32_t)idx->n_keys, str;
+	uint32_t tris[TRIGRAMS_MAX], vars[VARIANTS_MAX], k = (uint32_t)idx->n_keys, str;
 	size_t n;
 	int r;
 
@@ -285,7 +365,11 @@ static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
 	*ret = k;
 	n = key_trigrams(key, tris);
 	for (size_t i = 0; i < n; i++)
-		if ((r = tri_add(idx, tris[i], k)) < 0)
+		if ((r = ptable_add(&idx->tri, tris[i], k)) < 0)
+			return r;
+	n = key_variants(key, vars);
+	for (size_t i = 0; i < n; i++)
+		if ((r = ptable_add(&idx->del, vars[i], k)) < 0)
 			return r;
 	return 0;
 }
@@ -546,36 +630,65 @@ static int postings_cmp(const void *a, const void *b)
 	return nx < ny ? -1 : nx > ny;
 }
 
-/* Counts, for each key in the rarest lists, how many of those it is in;
- * returns how many keys were touched. */
-static size_t count_trigrams(struct alias_index *idx, const char *key)
+static void touch(struct alias_index *idx, uint32_t k, size_t *touched)
+{
+	if (idx->counts[k] == 0)
+		idx->touched[(*touched)++] = k;
+}
+
+/* Marks the keys holding a word one edit from a query word; returns how
+ * many keys were touched. */
+static size_t mark_variants(struct alias_index *idx, const char *key)
+{
+	uint32_t vars[VARIANTS_MAX];
+	size_t n = key_variants(key, vars), touched = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct postings *p = ptable_find(&idx->del, vars[i]);
+
+		if (!p || p->n > DEL_LIST_MAX)
+			continue;
+		for (uint32_t j = 0; j < p->n; j++) {
+			uint32_t k = postings_keys(p)[j];
+
+			touch(idx, k, &touched);
+			idx->counts[k] |= MARK_VARIANT;
+		}
+	}
+	return touched;
+}
+
+/* Counts, for each key in the rarest lists of the query's trigrams, how many
+ * of those it is in; returns how many keys were touched, with *touched. */
+static size_t count_trigrams(struct alias_index *idx, const char *key, size_t touched)
 {
 	const struct postings *lists[TRIGRAMS_MAX];
 	uint32_t tris[TRIGRAMS_MAX];
-	size_t m = key_trigrams(key, tris), need, touched = 0;
+	size_t m = key_trigrams(key, tris), need;
 
 	for (size_t i = 0; i < m; i++)
-		lists[i] = tri_find(idx, tris[i]);
+		lists[i] = ptable_find(&idx->tri, tris[i]);
 	qsort(lists, m, sizeof(*lists), postings_cmp);
 	need = (size_t)((double)m * TRIGRAM_SHARE + 0.999);
 	need = need ? need : 1;
 	for (size_t i = 0; i + need <= m; i++)
 		for (uint32_t j = 0; lists[i] && j < lists[i]->n; j++) {
-			uint32_t k = lists[i]->v[j];
+			uint32_t k = postings_keys(lists[i])[j];
 
-			if (idx->counts[k] == 0)
-				idx->touched[touched++] = k;
-			if (idx->counts[k] < UINT8_MAX)
+			touch(idx, k, &touched);
+			if ((idx->counts[k] & ~MARK_VARIANT) < MARK_VARIANT - 1)
 				idx->counts[k]++;
 		}
 	return touched;
 }
 
-/* Scores the FUZZY_VERIFY_MAX keys that share most trigrams with the query. */
+/* Scores FUZZY_VERIFY_MAX keys: those with a word one edit from a query
+ * word first, then those sharing most trigrams with the query. */
 static void fuzzy_hits(struct alias_index *idx, const struct query *q, uint32_t skip,
 		       struct hits *h)
 {
-	size_t touched = count_trigrams(idx, q->key), hist[UINT8_MAX + 1] = {0}, sum = 0;
+	size_t touched = count_trigrams(idx, q->key, mark_variants(idx, q->key));
+	size_t hist[UINT8_MAX + 1] = {0}, sum = 0;
 	unsigned cut = UINT8_MAX;
 	size_t room;
 
@@ -696,9 +809,8 @@ struct alias_index *alias_index_free(struct alias_index *idx)
 {
 	if (!idx)
 		return NULL;
-	for (size_t i = 0; i < idx->tri_cap; i++)
-		free(idx->tri[i].v);
-	free(idx->tri);
+	ptable_done(&idx->tri);
+	ptable_done(&idx->del);
 	free(idx->key_slots);
 	free(idx->keys);
 	free(idx->entries);
