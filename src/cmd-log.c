@@ -14,6 +14,7 @@
  * (printed, never run). Text from mail never reaches the terminal raw:
  * control characters and invalid UTF-8 are replaced. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,7 +72,7 @@ unsigned cmdlog_text(FILE *f, const char *s, size_t len, unsigned max)
 			return cols + 1;
 		}
 		if (replaced) {
-			utf8proc_uint8_t enc[4];
+			utf8proc_uint8_t enc[4] = {0};
 			fwrite(enc, 1, (size_t)utf8proc_encode_char(cp, enc), f);
 		} else
 			fwrite(p + i, 1, (size_t)n, f);
@@ -133,6 +134,16 @@ struct out cmdlog_out(void)
 	return o;
 }
 
+/* A non-negative integer from a result cell; 0 when NULL or not a number. */
+static long long cell_int(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
+		return 0;
+	return (long long)v;
+}
+
 /* ---- options and the query ---- */
 
 static void help(FILE *out)
@@ -167,11 +178,16 @@ static bool valid_since(const char *s)
 {
 	unsigned y, mo, d, h = 0, mi = 0, se = 0;
 	size_t len = strlen(s);
+	char day[11];
 
 	if (len == 10)
 		return sscanf(s, "%4u-%2u-%2u", &y, &mo, &d) == 3 && mo >= 1 && mo <= 12 &&
 		       d >= 1 && d <= 31 && strspn(s, "0123456789-") == len;
-	if ((len != 16 && len != 19) || !valid_since(strndupa(s, 10)) || s[10] != ' ')
+	if (len != 16 && len != 19)
+		return false;
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (!valid_since(day) || s[10] != ' ')
 		return false;
 	if (strspn(s + 11, "0123456789:") != len - 11)
 		return false;
@@ -324,7 +340,7 @@ static json_t *json_cell(const struct db_rows *rows, size_t i, size_t col, bool 
 
 	if (!v)
 		return json_null();
-	return number ? json_integer(strtoll(v, NULL, 10)) : json_string(v);
+	return number ? json_integer(cell_int(v)) : json_string(v);
 }
 
 static int list_json(const struct db_rows *rows)

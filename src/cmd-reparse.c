@@ -13,6 +13,7 @@
  * alone, so no message is done twice. A claim older than CLAIM_STALE_S (a
  * process that died) may be taken over. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -174,6 +175,16 @@ static int parse_args(int argc, char **argv, struct reparse_opts *o)
 	return 0;
 }
 
+/* A non-negative integer from a result cell; 0 when NULL or not a number. */
+static long long cell_int(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
+		return 0;
+	return (long long)v;
+}
+
 /* ---- claiming ---- */
 
 /* The claim query: placeholders only, the values go as parameters. */
@@ -238,8 +249,7 @@ static int claim_next(struct reparse_run *run, struct claimed *ret)
 	if (r >= 0 && rows->n_rows == 1) {
 		*ret = (struct claimed){0};
 		(void)parse_uint(db_cell(rows, 0, 0), UINT64_MAX, &ret->id);
-		ret->newsletter_id =
-		    db_cell(rows, 0, 1) ? strtoll(db_cell(rows, 0, 1), NULL, 10) : 0;
+		ret->newsletter_id = db_cell(rows, 0, 1) ? cell_int(db_cell(rows, 0, 1)) : 0;
 		(void)parse_uint(db_cell(rows, 0, 2), UINT64_MAX, &ret->size);
 		(void)parse_uint(db_cell(rows, 0, 3) ? db_cell(rows, 0, 3) : "0", UINT64_MAX,
 				 &ret->stored);

@@ -2,6 +2,7 @@
  * the parse log as an HTML page (`divemap-ingest report --html FILE`); the
  * commands and their options are in cmd-log.c. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,16 @@
 #include "log.h"
 #include "report-html.h"
 #include "strutil.h"
+
+/* A non-negative integer from a result cell; 0 when NULL or not a number. */
+static long long cell_int(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
+		return 0;
+	return (long long)v;
+}
 
 /* ---- SQL for people ---- */
 
@@ -152,7 +163,10 @@ static void show_trips(const struct show *s)
 		fputs(s->o->color ? "\033[0m\n" : "\n", s->o->f);
 		for (size_t k = 0; show_trip_fields[k]; k++)
 			show_field(s, trip, show_trip_fields[k], 2);
-		json_array_foreach(json_object_get(trip, "dives"), j, dive) show_dive(s, dive, j);
+		json_array_foreach(json_object_get(trip, "dives"), j, dive)
+		{
+			show_dive(s, dive, j);
+		}
 	}
 }
 
@@ -345,7 +359,10 @@ int cmdlog_show(struct db *db, const char *arg)
 	show_list(&s, "Warnings", warnings);
 	if (json_array_size(json_object_get(result, "unresolved")))
 		fputs("\nUnresolved names\n", o.f);
-	json_array_foreach(json_object_get(result, "unresolved"), i, u) show_unresolved_one(&s, u);
+	json_array_foreach(json_object_get(result, "unresolved"), i, u)
+	{
+		show_unresolved_one(&s, u);
+	}
 	json_decref(result);
 	json_decref(warnings);
 	return fflush(o.f) == 0 ? 0 : -EIO;
@@ -414,10 +431,9 @@ static void report_fill(struct report_data *d)
 		const struct db_rows *w = d->rows;
 
 		d->nls[i] = (struct report_newsletter){
-		    .newsletter_id = db_cell(w, i, COL_NEWSLETTER)
-					 ? strtoll(db_cell(w, i, COL_NEWSLETTER), NULL, 10)
-					 : 0,
-		    .message_id = strtoull(db_cell(w, i, COL_MESSAGE), NULL, 10),
+		    .newsletter_id =
+			db_cell(w, i, COL_NEWSLETTER) ? cell_int(db_cell(w, i, COL_NEWSLETTER)) : 0,
+		    .message_id = cell_int(db_cell(w, i, COL_MESSAGE)),
 		    .subject = db_cell(w, i, COL_SUBJECT),
 		    .sender = db_cell(w, i, COL_SENDER),
 		    .sent_at = db_cell(w, i, COL_SENT),
@@ -428,12 +444,12 @@ static void report_fill(struct report_data *d)
 	}
 	for (size_t i = 0; i < d->counts->n_rows; i++)
 		d->cnt[i] = (struct report_count){db_cell(d->counts, i, 0),
-						  strtoull(db_cell(d->counts, i, 1), NULL, 10)};
+						  cell_int(db_cell(d->counts, i, 1))};
 	for (size_t i = 0; i < d->unres->n_rows; i++)
 		d->un[i] =
 		    (struct report_unresolved){.kind = db_cell(d->unres, i, 0),
 					       .name = db_cell(d->unres, i, 1),
-					       .seen = strtoull(db_cell(d->unres, i, 2), NULL, 10),
+					       .seen = cell_int(db_cell(d->unres, i, 2)),
 					       .candidates = keep_json(d, db_cell(d->unres, i, 3))};
 }
 

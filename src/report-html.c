@@ -269,7 +269,9 @@ static int spans_collect(struct spans *s, const json_t *details)
 	{
 		spans_add(s, trip, (int)i + 1, 0);
 		json_array_foreach(json_object_get(trip, "dives"), j, dive)
-		    spans_add(s, dive, (int)i + 1, (int)j + 1);
+		{
+			spans_add(s, dive, (int)i + 1, (int)j + 1);
+		}
 	}
 	return 0;
 }
@@ -429,7 +431,9 @@ static void trips_table(FILE *f, const struct spans *s, long long nl, const json
 		esc_json(f, json_array_get(ids, i));
 		fputs("</td></tr>\n", f);
 		json_array_foreach(json_object_get(trip, "dives"), j, dive)
-		    dive_row(f, s, nl, (int)i + 1, (int)j + 1, dive);
+		{
+			dive_row(f, s, nl, (int)i + 1, (int)j + 1, dive);
+		}
 	}
 	fputs("</table>\n", f);
 }

@@ -19,6 +19,7 @@
  * writer_stats.trips_kept; the details JSON lists them under
  * "writer": {"kept": [...]}. Nothing else is ever deleted. */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,16 @@ static struct db_value text_value(const char *s, size_t max, size_t max_chars)
 	if (!s)
 		return DB_NULL;
 	return (struct db_value){.type = DB_T_TEXT, .p = s, .len = utf8_cut(s, max, max_chars)};
+}
+
+/* A non-negative integer from a result cell; 0 when NULL or not a number. */
+static long long cell_int(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
+		return 0;
+	return (long long)v;
 }
 
 /* DB_TEXT for an array (the macro's NULL test warns on one). */
@@ -194,7 +205,7 @@ static int lock_message(struct db *db, struct wctx *c)
 static void old_trip_classify(struct old_trip *o, const char *bookings, const char *status,
 			      const char *edited, const char *dives_edited)
 {
-	long long b = bookings ? strtoll(bookings, NULL, 10) : 0;
+	long long b = bookings ? cell_int(bookings) : 0;
 
 	if (b > 0)
 		snprintf(o->why, sizeof(o->why), "has %lld booking%s", b, b == 1 ? "" : "s");
@@ -223,7 +234,7 @@ static int load_old_trips(struct db *db, struct wctx *c)
 	for (size_t i = 0; i < rows->n_rows; i++) {
 		struct old_trip *o = &c->old[i];
 
-		o->id = strtoll(db_cell(rows, i, 0), NULL, 10);
+		o->id = cell_int(db_cell(rows, i, 0));
 		snprintf(o->date, sizeof(o->date), "%s", db_cell(rows, i, 1));
 		snprintf(o->time, sizeof(o->time), "%s",
 			 db_cell(rows, i, 2) ? db_cell(rows, i, 2) : "");
@@ -304,7 +315,7 @@ static int difficulty_id(struct db *db, const char *code, struct db_value *ret)
 	if (r < 0)
 		return r;
 	if (rows->n_rows == 1)
-		*ret = DB_INT(strtoll(db_cell(rows, 0, 0), NULL, 10));
+		*ret = DB_INT(cell_int(db_cell(rows, 0, 0)));
 	return 0;
 }
 
@@ -536,7 +547,11 @@ static bool ids_contain(const json_t *ids, long long id)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(ids, i, v) if (json_integer_value(v) == id) return true;
+	json_array_foreach(ids, i, v)
+	{
+		if (json_integer_value(v) == id)
+			return true;
+	}
 	return false;
 }
 
@@ -545,7 +560,7 @@ static int ids_remove(struct db *db, const char *row_id, long long nl)
 {
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
 	_cleanup_free_ char *s = NULL;
-	struct db_value id = DB_INT(strtoll(row_id, NULL, 10));
+	struct db_value id = DB_INT(cell_int(row_id));
 	json_t *ids, *v;
 	size_t i;
 	int r;
@@ -777,8 +792,11 @@ static int attempt_reset(struct wctx *c)
 	c->trip_ids = json_array();
 	if (!c->warnings || !c->trip_ids)
 		return -ENOMEM;
-	json_array_foreach(json_object_get(c->result, "warnings"), i, w) if (json_is_string(w))
-	    json_array_append(c->warnings, (json_t *)w);
+	json_array_foreach(json_object_get(c->result, "warnings"), i, w)
+	{
+		if (json_is_string(w))
+			json_array_append(c->warnings, (json_t *)w);
+	}
 	c->st->trips = c->st->dives = c->st->unresolved = 0;
 	c->st->trips_deleted = c->st->trips_kept = 0;
 	c->log_trips = c->log_dives = 0;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "strutil.h"
 #include "writer.h"
 
 struct fixture {
@@ -53,6 +55,16 @@ static int sh(const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	return system(cmd);
+}
+
+/* A non-negative integer from a result cell; 0 when NULL or not a number. */
+static long long cell_int(const char *s)
+{
+	unsigned long long v = 0;
+
+	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
+		return 0;
+	return (long long)v;
 }
 
 static int sql_file(const char *path)
@@ -390,7 +402,7 @@ static long long trip_id_on(struct fixture *f, const char *date)
 				  &rows),
 			 0);
 	assert_int_equal(rows->n_rows, 1);
-	id = strtoll(db_cell(rows, 0, 0), NULL, 10);
+	id = cell_int(db_cell(rows, 0, 0));
 	db_rows_free(rows);
 	return id;
 }
@@ -505,7 +517,7 @@ static long long blocked_writer(struct fixture *f, long long not_this)
 		     (struct db_value[]){DB_TEXT(env("MARIADB_USER")), DB_INT(not_this)}, 2, &rows),
 	    0);
 	if (rows->n_rows == 1)
-		id = strtoll(db_cell(rows, 0, 0), NULL, 10);
+		id = cell_int(db_cell(rows, 0, 0));
 	db_rows_free(rows);
 	return id;
 }
