@@ -203,6 +203,16 @@ void ex_cands_free(struct cand *c, size_t n)
 	free(c);
 }
 
+/* "Συνάντηση", "Meet", "Μαρίνα Λαυρίου": no site name starts so. */
+static bool may_start_name(const struct ex *x, const struct word *w)
+{
+	const char *s = x->text + w->s;
+	size_t n = w->e - w->s;
+
+	return !ex_is_word_in(x, "not_site", s, n) && !ex_is_word_in(x, "meet", s, n) &&
+	       !ex_is_word_in(x, "place_noun", s, n);
+}
+
 /* After a name: "και", "κ", "and", "&" or "+" then another name, or 0. */
 static size_t list_next(const struct ex *x, size_t p, size_t end)
 {
@@ -234,8 +244,7 @@ static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, cons
 	bool cap = false;
 	int id = 0;
 
-	if (nw == 0 || ex_is_word_in(x, "not_site", x->text + ws[0].s, ws[0].e - ws[0].s) ||
-	    ex_is_word_in(x, "meet", x->text + ws[0].s, ws[0].e - ws[0].s))
+	if (nw == 0 || !may_start_name(x, &ws[0]))
 		return 0;
 	if (resolve_words(x, ws, &nw, &id) < 0) {
 		size_t k = 0;
@@ -354,9 +363,8 @@ static int scan_known(const struct ex *x, const struct line *l, const size_t *zs
 			continue;
 		}
 		if ((w.cap || w.term) && !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) &&
-		    !ex_is_word_in(x, "not_site", t + w.s, w.e - w.s) &&
-		    (nw = read_phrase(x, p, l->end, false, ws)) > 0 && ws[0].s == p &&
-		    resolve_words(x, ws, &nw, &id) == 0) {
+		    may_start_name(x, &w) && (nw = read_phrase(x, p, l->end, false, ws)) > 0 &&
+		    ws[0].s == p && resolve_words(x, ws, &nw, &id) == 0) {
 			int k = add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, true, NULL);
 			if (k < 0)
 				return k;
