@@ -2,10 +2,15 @@
  *
  * A line with a date (or, when it has none, "tomorrow" or a weekday alone)
  * opens a region; the lines under it belong to it until the next opener, a
- * signature, or a blank line once the region has stated a price (else up to
- * two more paragraphs). A table row with a date is a region of its own; a
- * later line with its own place and price starts another trip on the same
- * date. extract-trip.c turns each region into trips. */
+ * signature or an `end` rule (list footer, the sender's name), or a blank
+ * line once the region has stated a price (else up to two more paragraphs).
+ * Dates after a `move` rule are the trip's ("μεταφέρεται για την Κυριακή
+ * 14/9", also when the new date is on the next line). A weekday alone under
+ * an empty dated heading ("ΣΑΒΒΑΤΟΚΥΡΙΑΚΟ 6-7/9") falls within it. A table
+ * row with a date is a region of its own; a later line with its own place
+ * and price starts another trip on the same date. A group size stated
+ * outside any trip "per day" holds for every trip. extract-trip.c turns
+ * each region into trips. */
 #include <errno.h>
 #include <string.h>
 
