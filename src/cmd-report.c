@@ -191,6 +191,7 @@ static void show_unresolved_one(const struct show *s, const json_t *u)
 {
 	const char *kind = json_string_value(json_object_get(u, "kind"));
 	const char *name = json_string_value(json_object_get(u, "name"));
+	const char *why = json_string_value(json_object_get(u, "why"));
 	const json_t *cands = json_object_get(u, "candidates"), *c;
 	size_t i;
 
@@ -198,7 +199,13 @@ static void show_unresolved_one(const struct show *s, const json_t *u)
 		return;
 	fprintf(s->o->f, "  %s \"", kind);
 	cmdlog_text(s->o->f, name, strlen(name), 0);
-	fputs("\"\n    candidates: ", s->o->f);
+	fputs("\"", s->o->f);
+	if (why) {
+		fputs(" (", s->o->f);
+		cmdlog_text(s->o->f, why, strlen(why), 60);
+		fputs(")", s->o->f);
+	}
+	fputs("\n    candidates: ", s->o->f);
 	if (json_array_size(cands) == 0)
 		fputs("none", s->o->f);
 	json_array_foreach(cands, i, c)
