@@ -428,6 +428,20 @@ static int parse_file(struct parse_run *run, const char *path)
 
 /* ---- set-up ---- */
 
+/* --output-dir: made when it does not exist (its parent must). */
+static int open_output_dir(const char *dir)
+{
+	struct stat st;
+
+	if (!dir)
+		return 0;
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "cannot create '%s': %m", dir), EX_CANTCREAT;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return log_error("--output-dir: '%s' is not a directory", dir), EX_CANTCREAT;
+	return 0;
+}
+
 static int open_database(struct parse_run *run)
 {
 	_cleanup_free_ char *why = NULL;
@@ -468,8 +482,11 @@ static int open_database(struct parse_run *run)
 	return 0;
 }
 
+/* Starts the worker (its rules are checked before any message is read) and
+ * hands it the database's names, or none with --no-db. */
 static int start_worker(struct parse_run *run)
 {
+	static const char no_names[] = "{\"sites\": [], \"aliases\": [], \"centers\": []}";
 	const struct worker_settings ws = {
 	    .rules_dir = run->cfg->parser.rules_dir,
 	    .rules_override_dir = run->cfg->parser.rules_override_dir,
@@ -477,22 +494,23 @@ static int start_worker(struct parse_run *run)
 	    .max_message_size = run->max_message_size,
 	};
 	_cleanup_free_ char *names = NULL;
-	size_t len = 0;
+	size_t len = strlen(no_names);
 	int r;
 
+	/* the worker starts now and says what is wrong (rules, sandbox) itself */
 	r = worker_new(&ws, &run->worker);
 	if (r < 0)
-		return log_error_errno(r, "cannot set up the worker: %m"), EX_OSERR;
-	if (!run->db)
-		return 0;
-	r = names_load(run->db, &names, &len);
+		return r == -EINVAL || r == -ENOENT ? EX_CONFIG : EX_OSERR;
+	if (run->db) {
+		r = names_load(run->db, &names, &len);
+		if (r < 0)
+			return log_error_errno(r, "cannot read dive sites and centers: %s",
+					       db_error(run->db)),
+			       exit_code_from_errno(r);
+	}
+	r = worker_set_names(run->worker, names ? names : no_names, len);
 	if (r < 0)
-		return log_error_errno(r, "cannot read dive sites and centers: %s",
-				       db_error(run->db)),
-		       exit_code_from_errno(r);
-	r = worker_set_names(run->worker, names, len);
-	if (r < 0)
-		return log_error_errno(r, "cannot hand the names to the worker: %m"), EX_SOFTWARE;
+		return r == -EINVAL || r == -ENOENT ? EX_CONFIG : EX_SOFTWARE;
 	return 0;
 }
 
@@ -526,7 +544,8 @@ static int run(int argc, char **argv, struct cli *cli)
 	if (r != 0)
 		return r;
 	run.max_message_size = run.cfg->parser.max_message_size;
-	r = open_database(&run);
+	r = open_output_dir(run.o.output_dir);
+	r = r ?: open_database(&run);
 	r = r ?: start_worker(&run);
 	if (r == 0) {
 		progress_init(&run.p, argv + optind, argc - optind);

@@ -39,8 +39,7 @@ python3 "$corpus/score.py" "$corpus/expected" "$tmp/nodb" >"$tmp/score" || fail 
 grep -q '^facts: P=' "$tmp/score" || fail "score.py printed no facts line"
 grep -q '"dive_site_id": [0-9]' "$tmp/nodb"/*.json && fail "--no-db resolved a site id without names"
 
-# a mailbox: MAILBOX-NNNN.json
-mkdir "$tmp/mbox"
+# a mailbox: MAILBOX-NNNN.json (the output folder is made when missing)
 env -u DATABASE_URL "$prog" -c "$tmp/conf" parse --no-db --output-dir "$tmp/mbox" "$corpus/all.mbox" 2>/dev/null
 [ "$(ls "$tmp/mbox" | wc -l)" = "$n" ] || fail "mailbox: $(ls "$tmp/mbox" | wc -l) files, want $n"
 [ -f "$tmp/mbox/all-0001.json" ] && [ -f "$tmp/mbox/all-$(printf %04d "$n").json" ] || fail "mailbox file names"
@@ -78,4 +77,9 @@ rc=0
 "$prog" -c "$tmp/conf" parse --no-db "$tmp/missing.eml" 2>/dev/null || rc=$?
 [ "$rc" = 66 ] || fail "missing file: exit $rc, want 66"
 "$prog" parse --help | grep -q -- '--dry-run' || fail "--help"
+# rules that cannot be loaded: a configuration error before any message is read
+sed "s|^rules_dir = .*|rules_dir = $tmp/no-rules|" "$tmp/conf" >"$tmp/conf-bad"
+rc=0
+env -u DATABASE_URL "$prog" -c "$tmp/conf-bad" parse --no-db "$corpus/all.mbox" >"$tmp/out-bad" 2>/dev/null || rc=$?
+[ "$rc" = 78 ] && [ ! -s "$tmp/out-bad" ] || fail "missing rules: exit $rc, want 78 and no output"
 echo "PASS: dry runs print or write results and store nothing"
