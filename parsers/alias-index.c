@@ -9,17 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alias-index-private.h"
 #include "alias-index.h"
 #include "normalize.h"
 
 #define NONE             UINT32_MAX
-#define TRIGRAMS_MAX     128
 #define FUZZY_VERIFY_MAX 32
 #define TRIGRAM_SHARE    0.5
-#define DEL_WORD_MIN     5 /* a typo in a shorter word cannot reach a score that counts */
-#define DEL_WORD_MAX     16
 #define DEL_LIST_MAX     4096 /* a variant this common says little */
-#define VARIANTS_MAX     256
 #define MARK_VARIANT     0x80 /* counts[k] bit: k shares a word variant */
 
 struct entry {
@@ -33,22 +30,6 @@ struct entry {
 struct key {
 	uint32_t str; /* pool offset */
 	uint32_t first;
-};
-
-/* Lists of keys by a 32-bit value (a trigram, a hashed word variant); a
- * list of one key holds it in place (most word variants have one). */
-struct postings {
-	uint32_t value; /* 0: empty slot */
-	uint32_t n;     /* capacity: n rounded up to a power of two */
-	union {
-		uint32_t one;
-		uint32_t *v;
-	} u;
-};
-
-struct ptable {
-	struct postings *v;
-	size_t cap, n;
 };
 
 struct alias_index {
@@ -93,13 +74,6 @@ static uint64_t hash_str(const char *s)
 	for (; *s; s++)
 		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
 	return h;
-}
-
-static uint64_t hash_u32(uint32_t v)
-{
-	uint64_t h = v * 0x9E3779B97F4A7C15ULL;
-
-	return h ^ (h >> 29);
 }
 
 static int pool_add(struct alias_index *idx, const char *s, size_t len, uint32_t *ret)
@@ -161,172 +135,6 @@ static int key_slots_grow(struct alias_index *idx)
 	return 0;
 }
 
-static const uint32_t *postings_keys(const struct postings *p)
-{
-	return p->n == 1 ? &p->u.one : p->u.v;
-}
-
-static int postings_push(struct postings *p, uint32_t k)
-{
-	uint32_t *v;
-
-	if (p->n == 0) {
-		p->u.one = k;
-	} else if (p->n == 1) {
-		v = malloc(2 * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		v[0] = p->u.one;
-		p->u.v = v;
-	} else if ((p->n & (p->n - 1)) == 0) { /* full */
-		v = realloc(p->u.v, 2 * p->n * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->u.v = v;
-	}
-	if (p->n > 0)
-		p->u.v[p->n] = k;
-	p->n++;
-	return 0;
-}
-
-static struct postings *ptable_find(const struct ptable *t, uint32_t value)
-{
-	size_t mask = t->cap - 1;
-
-	if (!t->cap)
-		return NULL;
-	for (size_t i = hash_u32(value) & mask;; i = (i + 1) & mask) {
-		if (t->v[i].value == value)
-			return &t->v[i];
-		if (t->v[i].value == 0)
-			return NULL;
-	}
-}
-
-static int ptable_grow(struct ptable *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024;
-	struct postings *v;
-
-	if ((t->n + 1) * 4 <= t->cap * 3)
-		return 0;
-	v = calloc(cap, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++) {
-		size_t j;
-
-		if (!t->v[i].value)
-			continue;
-		for (j = hash_u32(t->v[i].value) & (cap - 1); v[j].value; j = (j + 1) & (cap - 1))
-			;
-		v[j] = t->v[i];
-	}
-	free(t->v);
-	t->v = v;
-	t->cap = cap;
-	return 0;
-}
-
-/* Adds key k to the list of value (not 0). */
-static int ptable_add(struct ptable *t, uint32_t value, uint32_t k)
-{
-	struct postings *p = ptable_find(t, value);
-	int r;
-
-	if (!p) {
-		r = ptable_grow(t);
-		if (r < 0)
-			return r;
-		size_t j = hash_u32(value) & (t->cap - 1);
-
-		while (t->v[j].value)
-			j = (j + 1) & (t->cap - 1);
-		p = &t->v[j];
-		p->value = value;
-		t->n++;
-	}
-	return postings_push(p, k);
-}
-
-static void ptable_done(struct ptable *t)
-{
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->v[i].n > 1)
-			free(t->v[i].u.v);
-	free(t->v);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The distinct trigrams of key's words, each padded with '$'. */
-static size_t key_trigrams(const char *key, uint32_t *out)
-{
-	size_t n = 0, m = 0;
-
-	for (const char *w = key; *w && n < TRIGRAMS_MAX;) {
-		size_t len = strcspn(w, " ");
-		uint8_t pad[len + 2];
-
-		pad[0] = '$';
-		memcpy(pad + 1, w, len);
-		pad[len + 1] = '$';
-		for (size_t i = 0; i + 3 <= len + 2 && n < TRIGRAMS_MAX; i++)
-			out[n++] = (uint32_t)pad[i] << 16 | (uint32_t)pad[i + 1] << 8 | pad[i + 2];
-		w += len;
-		w += *w == ' ';
-	}
-	qsort(out, n, sizeof(*out), cmp_u32);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || out[m - 1] != out[i])
-			out[m++] = out[i];
-	return m;
-}
-
-/* The scratch arrays follow the key capacity. */
-/* A word, or it less the byte at skip (skip == len: the word), hashed. */
-static uint32_t hash_variant(const char *w, size_t len, size_t skip)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < len; i++)
-		if (i != skip)
-			h = (h ^ (uint8_t)w[i]) * 1099511628211ULL;
-	h ^= h >> 32;
-	return (uint32_t)h ? (uint32_t)h : 1;
-}
-
-/* The deletion neighbourhood of key's words: each word of DEL_WORD_MIN - 1
- * to DEL_WORD_MAX bytes, and each of DEL_WORD_MIN or more less one byte;
- * sorted, unique. Two words one edit apart share a variant. */
-static size_t key_variants(const char *key, uint32_t *out)
-{
-	size_t n = 0, m = 0;
-
-	for (const char *w = key; *w;) {
-		size_t len = strcspn(w, " ");
-
-		if (len + 1 >= DEL_WORD_MIN && len <= DEL_WORD_MAX && n + len + 1 <= VARIANTS_MAX) {
-			out[n++] = hash_variant(w, len, len);
-			for (size_t i = 0; len >= DEL_WORD_MIN && i < len; i++)
-				out[n++] = hash_variant(w, len, i);
-		}
-		w += len;
-		w += *w == ' ';
-	}
-	qsort(out, n, sizeof(*out), cmp_u32);
-	for (size_t i = 0; i < n; i++)
-		if (m == 0 || out[m - 1] != out[i])
-			out[m++] = out[i];
-	return m;
-}
-
 static int scratch_grow(struct alias_index *idx)
 {
 	uint8_t *c;
@@ -351,7 +159,7 @@ static int scratch_grow(struct alias_index *idx)
  * findable, never inconsistent. */
 static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
 {
-	uint32_t tris[TRIGRAMS_MAX], vars[VARIANTS_MAX], k = (uint32_t)idx->n_keys, str;
+	uint32_t tris[ALIAS_TRIGRAMS_MAX], vars[ALIAS_VARIANTS_MAX], k = (uint32_t)idx->n_keys, str;
 	size_t n;
 	int r;
 
@@ -363,148 +171,15 @@ static int key_add(struct alias_index *idx, const char *key, uint32_t *ret)
 	idx->n_keys++;
 	key_slot_put(idx->key_slots, idx->key_slots_cap, key, k);
 	*ret = k;
-	n = key_trigrams(key, tris);
+	n = alias_key_trigrams(key, tris);
 	for (size_t i = 0; i < n; i++)
-		if ((r = ptable_add(&idx->tri, tris[i], k)) < 0)
+		if ((r = alias_ptable_add(&idx->tri, tris[i], k)) < 0)
 			return r;
-	n = key_variants(key, vars);
+	n = alias_key_variants(key, vars);
 	for (size_t i = 0; i < n; i++)
-		if ((r = ptable_add(&idx->del, vars[i], k)) < 0)
+		if ((r = alias_ptable_add(&idx->del, vars[i], k)) < 0)
 			return r;
 	return 0;
-}
-
-/* Scoring ---------------------------------------------------------------- */
-
-#define SCORE_EXACT      1.0
-#define SCORE_NORMALIZED 0.98
-#define SCORE_FUZZY_MAX  0.9
-#define WORD_SIM_MIN     0.75 /* a word matches another at this similarity */
-#define DL_MAX           64   /* bits in the distance's bit vectors */
-
-/* Optimal-string-alignment (restricted Damerau-Levenshtein) distance,
- * bit-parallel after Hyyrö (2003), for a of 1..64 bytes. */
-static unsigned dl_distance_bits(const char *a, size_t la, const char *b, size_t lb)
-{
-	uint64_t pm[256], vp = ~0ULL, vn = 0, d0 = 0, pm_old = 0, last = 1ULL << (la - 1);
-	unsigned dist = (unsigned)la;
-
-	for (size_t j = 0; j < lb; j++)
-		pm[(uint8_t)b[j]] = 0;
-	for (size_t i = 0; i < la; i++)
-		pm[(uint8_t)a[i]] = 0;
-	for (size_t i = 0; i < la; i++)
-		pm[(uint8_t)a[i]] |= 1ULL << i;
-	for (size_t j = 0; j < lb; j++) {
-		uint64_t pj = pm[(uint8_t)b[j]], tr, hp, hn;
-
-		tr = (((~d0) & pj) << 1) & pm_old;
-		d0 = ((((pj & vp) + vp) ^ vp) | pj | vn) | tr;
-		hp = vn | ~(d0 | vp);
-		hn = d0 & vp;
-		dist += (hp & last) != 0;
-		dist -= (hn & last) != 0;
-		hp = (hp << 1) | 1;
-		hn <<= 1;
-		vp = hn | ~(d0 | hp);
-		vn = hp & d0;
-		pm_old = pj;
-	}
-	return dist;
-}
-
-static double similarity(const char *a, size_t la, const char *b, size_t lb)
-{
-	size_t m = la > lb ? la : lb;
-
-	if (m == 0)
-		return 1.0;
-	if (la == 0 || lb == 0)
-		return 0.0;
-	/* longer keys are compared on their first DL_MAX bytes */
-	la = la > DL_MAX ? DL_MAX : la;
-	lb = lb > DL_MAX ? DL_MAX : lb;
-	m = m > DL_MAX ? DL_MAX : m;
-	return 1.0 - (double)dl_distance_bits(a, la, b, lb) / (double)m;
-}
-
-struct words {
-	const char *w[NORMALIZE_TOKENS_MAX];
-	size_t len[NORMALIZE_TOKENS_MAX];
-	bool digit[NORMALIZE_TOKENS_MAX];
-	size_t n, total;
-};
-
-static void words_split(const char *key, struct words *ws)
-{
-	ws->n = ws->total = 0;
-	for (const char *p = key; *p && ws->n < NORMALIZE_TOKENS_MAX;) {
-		size_t len = strcspn(p, " ");
-
-		ws->w[ws->n] = p;
-		ws->len[ws->n] = len;
-		ws->digit[ws->n] = strpbrk(p, "0123456789") && strpbrk(p, "0123456789") < p + len;
-		ws->total += len;
-		ws->n++;
-		p += len;
-		p += *p == ' ';
-	}
-}
-
-static double word_sim(const struct words *a, size_t i, const struct words *b, size_t j)
-{
-	double s;
-
-	if (a->len[i] == b->len[j] && memcmp(a->w[i], b->w[j], a->len[i]) == 0)
-		return 1.0;
-	if (a->digit[i] || b->digit[j]) /* 111 is no typo of 112 */
-		return 0.0;
-	s = similarity(a->w[i], a->len[i], b->w[j], b->len[j]);
-	return s >= WORD_SIM_MIN ? s : 0.0;
-}
-
-/* Word by word: the query's words found in the key weigh most. */
-static double words_score(const struct words *q, const struct words *c, bool *ret_prefix)
-{
-	double best_q[NORMALIZE_TOKENS_MAX] = {0}, best_c[NORMALIZE_TOKENS_MAX] = {0};
-	double cov_q = 0, cov_c = 0;
-	bool prefix = q->n < c->n;
-
-	for (size_t i = 0; i < q->n; i++)
-		for (size_t j = 0; j < c->n; j++) {
-			double s = word_sim(q, i, c, j);
-
-			if (s > best_q[i])
-				best_q[i] = s;
-			if (s > best_c[j])
-				best_c[j] = s;
-		}
-	for (size_t i = 0; i < q->n; i++) {
-		cov_q += best_q[i] * (double)q->len[i];
-		prefix =
-		    prefix && q->len[i] == c->len[i] && memcmp(q->w[i], c->w[i], q->len[i]) == 0;
-	}
-	for (size_t j = 0; j < c->n; j++)
-		cov_c += best_c[j] * (double)c->len[j];
-	cov_q = q->total ? cov_q / (double)q->total : 0;
-	cov_c = c->total ? cov_c / (double)c->total : 0;
-	*ret_prefix = prefix;
-	return cov_q * (0.75 + 0.25 * cov_c);
-}
-
-/* The score of key c for the query; equal keys are scored by the caller. */
-static double score_key(const char *q, const struct words *qw, const char *c,
-			enum alias_method *ret_method)
-{
-	struct words cw;
-	double whole, w;
-	bool prefix;
-
-	words_split(c, &cw);
-	whole = similarity(q, strlen(q), c, strlen(c));
-	w = words_score(qw, &cw, &prefix);
-	*ret_method = prefix ? ALIAS_METHOD_PREFIX : ALIAS_METHOD_FUZZY;
-	return SCORE_FUZZY_MAX * (whole > w ? whole : w);
 }
 
 /* Lookup ----------------------------------------------------------------- */
@@ -525,7 +200,7 @@ struct hits {
 
 struct query {
 	char *key;
-	struct words words;
+	struct alias_words words;
 	const char *raw; /* the query, trimmed */
 	size_t raw_len;
 };
@@ -558,7 +233,7 @@ static int query_init(const struct alias_index *idx, const char *text, struct qu
 
 	if (r < 0)
 		return r;
-	words_split(q->key, &q->words);
+	alias_words_split(q->key, &q->words);
 	while (is_space(*text))
 		text++;
 	q->raw = text;
@@ -594,7 +269,7 @@ static void cand_from_entry(const struct alias_index *idx, const struct query *q
 	if (h->method == ALIAS_METHOD_NORMALIZED && strlen(text) == q->raw_len &&
 	    memcmp(text, q->raw, q->raw_len) == 0) {
 		c->method = e->is_alias ? ALIAS_METHOD_EXACT_ALIAS : ALIAS_METHOD_EXACT_NAME;
-		c->score = SCORE_EXACT;
+		c->score = ALIAS_SCORE_EXACT;
 	}
 }
 
@@ -640,16 +315,16 @@ static void touch(struct alias_index *idx, uint32_t k, size_t *touched)
  * many keys were touched. */
 static size_t mark_variants(struct alias_index *idx, const char *key)
 {
-	uint32_t vars[VARIANTS_MAX];
-	size_t n = key_variants(key, vars), touched = 0;
+	uint32_t vars[ALIAS_VARIANTS_MAX];
+	size_t n = alias_key_variants(key, vars), touched = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const struct postings *p = ptable_find(&idx->del, vars[i]);
+		const struct postings *p = alias_ptable_find(&idx->del, vars[i]);
 
 		if (!p || p->n > DEL_LIST_MAX)
 			continue;
 		for (uint32_t j = 0; j < p->n; j++) {
-			uint32_t k = postings_keys(p)[j];
+			uint32_t k = alias_postings_keys(p)[j];
 
 			touch(idx, k, &touched);
 			idx->counts[k] |= MARK_VARIANT;
@@ -662,18 +337,18 @@ static size_t mark_variants(struct alias_index *idx, const char *key)
  * of those it is in; returns how many keys were touched, with *touched. */
 static size_t count_trigrams(struct alias_index *idx, const char *key, size_t touched)
 {
-	const struct postings *lists[TRIGRAMS_MAX];
-	uint32_t tris[TRIGRAMS_MAX];
-	size_t m = key_trigrams(key, tris), need;
+	const struct postings *lists[ALIAS_TRIGRAMS_MAX];
+	uint32_t tris[ALIAS_TRIGRAMS_MAX];
+	size_t m = alias_key_trigrams(key, tris), need;
 
 	for (size_t i = 0; i < m; i++)
-		lists[i] = ptable_find(&idx->tri, tris[i]);
+		lists[i] = alias_ptable_find(&idx->tri, tris[i]);
 	qsort(lists, m, sizeof(*lists), postings_cmp);
 	need = (size_t)((double)m * TRIGRAM_SHARE + 0.999);
 	need = need ? need : 1;
 	for (size_t i = 0; i + need <= m; i++)
 		for (uint32_t j = 0; lists[i] && j < lists[i]->n; j++) {
-			uint32_t k = postings_keys(lists[i])[j];
+			uint32_t k = alias_postings_keys(lists[i])[j];
 
 			touch(idx, k, &touched);
 			if ((idx->counts[k] & ~MARK_VARIANT) < MARK_VARIANT - 1)
@@ -708,7 +383,7 @@ static void fuzzy_hits(struct alias_index *idx, const struct query *q, uint32_t 
 			continue;
 		if (c == cut)
 			room--;
-		score = score_key(q->key, &q->words, idx->pool + idx->keys[k].str, &m);
+		score = alias_score_key(q->key, &q->words, idx->pool + idx->keys[k].str, &m);
 		hits_push(h, k, score, m);
 	}
 }
@@ -731,8 +406,8 @@ static int lookup(struct alias_index *idx, const char *text, bool scan, struct a
 	}
 	exact = key_find(idx, q.key);
 	if (exact != NONE)
-		hits_push(&h, exact, SCORE_NORMALIZED, ALIAS_METHOD_NORMALIZED);
-	if (exact != NONE && SCORE_NORMALIZED - SCORE_FUZZY_MAX >= idx->margin)
+		hits_push(&h, exact, ALIAS_SCORE_NORMALIZED, ALIAS_METHOD_NORMALIZED);
+	if (exact != NONE && ALIAS_SCORE_NORMALIZED - ALIAS_SCORE_FUZZY_MAX >= idx->margin)
 		; /* no fuzzy candidate could come within the margin */
 	else if (!scan)
 		fuzzy_hits(idx, &q, exact, &h);
@@ -743,7 +418,7 @@ static int lookup(struct alias_index *idx, const char *text, bool scan, struct a
 
 			if (k == exact)
 				continue;
-			score = score_key(q.key, &q.words, idx->pool + idx->keys[k].str, &m);
+			score = alias_score_key(q.key, &q.words, idx->pool + idx->keys[k].str, &m);
 			hits_push(&h, k, score, m);
 		}
 	*ret_n = hits_expand(idx, &q, &h, ret, max);
@@ -809,8 +484,8 @@ struct alias_index *alias_index_free(struct alias_index *idx)
 {
 	if (!idx)
 		return NULL;
-	ptable_done(&idx->tri);
-	ptable_done(&idx->del);
+	alias_ptable_done(&idx->tri);
+	alias_ptable_done(&idx->del);
 	free(idx->key_slots);
 	free(idx->keys);
 	free(idx->entries);

@@ -7,7 +7,9 @@ libdivemap_a_SOURCES += \
 libdivemap_a_SOURCES += \
 	parsers/normalize.c parsers/normalize.h \
 	parsers/translit.c parsers/translit.h \
-	parsers/alias-index.c parsers/alias-index.h
+	parsers/alias-index.c parsers/alias-index.h \
+	parsers/alias-index-private.h parsers/alias-index-postings.c \
+	parsers/alias-index-score.c
 libdivemap_a_SOURCES += \
 	parsers/rules.c parsers/rules.h parsers/rules-private.h \
 	parsers/rules-parse.c parsers/rules-compile.c \
