@@ -100,8 +100,10 @@ static size_t load_sites(struct alias_index *idx, const char *path, char (*names
 									      : 0;
 		for (char *p = table ? strchr(line, '(') : NULL; p; p = strchr(p + 1, '(')) {
 			char *q, *e;
-			unsigned long id = strtoul(p + 1, &q, 10);
+			unsigned long id = 0;
 
+			for (q = p + 1; *q >= '0' && *q <= '9' && id < UINT32_MAX; q++)
+				id = id * 10 + (unsigned long)(*q - '0');
 			if (q == p + 1 || *q != ',' || !(q = strchr(q, '\'')) ||
 			    !(e = strchr(q + 1, '\'')) || added == max)
 				continue;

@@ -42,8 +42,10 @@ static void load_tuples(struct alias_index *idx, const char *table, bool is_alia
 		for (char *p = strchr(line, '('); p; p = strchr(p + 1, '(')) {
 			char *q;
 			size_t n = 0;
-			unsigned long id = strtoul(p + 1, &q, 10);
+			unsigned long id = 0;
 
+			for (q = p + 1; *q >= '0' && *q <= '9' && id < UINT32_MAX; q++)
+				id = id * 10 + (unsigned long)(*q - '0');
 			if (q == p + 1 || *q != ',')
 				continue;
 			q += strspn(q + 1, " ") + 1;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -64,7 +65,7 @@ static void test_strip_punct_quotes_emoji(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
 		char s[128];
 
-		strcpy(s, t[i].in);
+		snprintf(s, sizeof(s), "%s", t[i].in);
 		normalize_strip_punct(s);
 		assert_string_equal(s, t[i].out);
 	}
@@ -141,7 +142,7 @@ static void test_stem_greek_endings(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
 		char s[64];
 
-		strcpy(s, t[i].in);
+		snprintf(s, sizeof(s), "%s", t[i].in);
 		normalize_stem_word(s);
 		assert_string_equal(s, t[i].out);
 	}
@@ -164,7 +165,7 @@ static void test_strip_terms(void **state)
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
 		char s[64];
 
-		strcpy(s, t[i].in);
+		snprintf(s, sizeof(s), "%s", t[i].in);
 		normalize_strip_terms(s, terms);
 		assert_string_equal(s, t[i].out);
 	}
