@@ -1,10 +1,12 @@
 /* alias-index.c: the name/alias index of alias-index.h.
  *
  * Entries (id, text) point at distinct keys; a key lists its entries. Keys
- * are found by hash (exact and normalised lookups) and by trigram postings
- * (fuzzy): the rarest lists of the query's trigrams name the keys worth
- * scoring (a key sharing fewer than TRIGRAM_SHARE of them cannot score the
- * threshold), and only the FUZZY_VERIFY_MAX keys sharing most are scored. */
+ * are found by hash (exact and normalised lookups) and, for the fuzzy
+ * search, by two posting tables (alias-index-postings.c): keys holding a
+ * word one edit from a query word, then keys in the rarest lists of the
+ * query's trigrams (a key in none of them shares less than TRIGRAM_SHARE of
+ * the trigrams). At most FUZZY_VERIFY_MAX of those, word matches first and
+ * then by shared trigrams, are scored (alias-index-score.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
