@@ -81,9 +81,9 @@ static void help(FILE *out)
 	      "                        messages of a mailbox)\n"
 	      "  -h, --help            this help\n"
 	      "\n"
-	      "Exit status: 0 all stored and parsed (or duplicates), 65 some message failed,\n"
-	      "66 an input could not be read, 69 the database could not be reached,\n"
-	      "64 usage, 78 configuration.\n",
+	      "Exit status (sysexits.h): 0 every message stored and parsed (or known\n"
+	      "already), 65 some message failed, 66 an input could not be read, 75 the\n"
+	      "database is not reachable (try again), 64 usage, 78 configuration.\n",
 	      out);
 }
 
@@ -457,13 +457,13 @@ static int open_database(struct parse_run *run)
 					"cannot reach the database: %s; use --no-db to parse "
 					"without it (sites and centers then stay unresolved)",
 					why ? why : "unknown error");
-			return EX_UNAVAILABLE;
+			return exit_code_from_errno(r);
 		}
 		return 0;
 	}
-	r = db_open(run->cfg, &run->db);
+	r = db_open(run->cfg, &run->db); /* logs why */
 	if (r < 0)
-		return EX_UNAVAILABLE;
+		return exit_code_from_errno(r);
 	r = migrate_ensure(run->db, run->cfg);
 	if (r < 0)
 		return exit_code_from_errno(r);

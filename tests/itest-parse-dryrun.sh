@@ -66,7 +66,7 @@ port=$((MARIADB_PORT == 1 ? 2 : 1))
 rc=0
 DATABASE_URL="mysql://nobody:x@127.0.0.1:$port/none" "$prog" -c "$tmp/conf" parse --dry-run \
 	"$corpus/all.mbox" >/dev/null 2>"$tmp/log3" || rc=$?
-[ "$rc" = 69 ] || { cat "$tmp/log3"; fail "unreachable database: exit $rc, want 69"; }
+[ "$rc" = 75 ] || { cat "$tmp/log3"; fail "unreachable database: exit $rc, want 75"; }
 grep -q 'cannot reach the database.*--no-db' "$tmp/log3" || { cat "$tmp/log3"; fail "unreachable database: unclear message"; }
 
 # usage errors
