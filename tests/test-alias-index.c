@@ -261,6 +261,39 @@ static void test_add_errors_and_duplicates(void **state)
 	assert_int_equal(alias_index_lookup(idx, "\xff", c, ELEMENTSOF(c), &n), -EILSEQ);
 }
 
+static void test_empty_index_and_long_queries(void **state)
+{
+	_cleanup_(alias_index_freep) struct alias_index *idx = NULL;
+	char words[200], longword[300];
+	struct alias_candidate c[2];
+	struct alias_match m;
+	size_t n = 99;
+
+	assert_int_equal(alias_index_new(NULL, &idx), 0);
+	assert_int_equal(alias_index_lookup(idx, "Zenobia", c, ELEMENTSOF(c), &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(alias_index_resolve(idx, "Zenobia", &m), -ENOENT);
+	assert_int_equal(m.best.id, 0);
+	/* 40 words: more than a key holds */
+	for (size_t i = 0; i < 40; i++)
+		memcpy(words + 2 * i, "a ", 2);
+	words[80] = '\0';
+	assert_int_equal(alias_index_lookup(*state, words, c, ELEMENTSOF(c), &n), -E2BIG);
+	/* a word longer than the distance's 64 bytes is compared on its start */
+	for (size_t i = 0; i + 1 < sizeof(longword); i++)
+		longword[i] = "drom"[i % 4];
+	longword[sizeof(longword) - 1] = '\0';
+	memcpy(longword, "Zenobia", 7);
+	assert_int_equal(alias_index_add(idx, 24, longword, true), 0);
+	assert_int_equal(alias_index_lookup(idx, longword, c, ELEMENTSOF(c), &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].method, ALIAS_METHOD_EXACT_ALIAS);
+	longword[200] = 'x';
+	assert_int_equal(alias_index_lookup(idx, longword, c, ELEMENTSOF(c), &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(c[0].method, ALIAS_METHOD_FUZZY);
+}
+
 static void test_lookup_one_candidate_per_id_best_first(void **state)
 {
 	struct alias_candidate c[3];
@@ -405,6 +438,7 @@ int main(void)
 	    cmocka_unit_test(test_places_not_in_the_table),
 	    cmocka_unit_test(test_same_key_two_ids_is_ambiguous),
 	    cmocka_unit_test(test_add_errors_and_duplicates),
+	    cmocka_unit_test(test_empty_index_and_long_queries),
 	    cmocka_unit_test(test_lookup_one_candidate_per_id_best_first),
 	    cmocka_unit_test(test_settings_threshold_and_margin),
 	    cmocka_unit_test(test_corpus_expected_names),
