@@ -37,8 +37,6 @@ int normalize_fold(const char *utf8, char **ret)
 	utf8proc_uint8_t *out = NULL;
 	utf8proc_ssize_t n;
 
-	if (strlen(utf8) > NORMALIZE_INPUT_MAX)
-		return -E2BIG;
 	n = utf8proc_map((const utf8proc_uint8_t *)utf8, 0, &out,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
 			     UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);
@@ -203,6 +201,8 @@ static int key_words(const char *utf8, char **ret)
 	char *key;
 	int r, n;
 
+	if (strlen(utf8) > NORMALIZE_INPUT_MAX)
+		return -E2BIG;
 	r = normalize_fold(utf8, &folded);
 	if (r < 0)
 		return r;

@@ -12,9 +12,9 @@
  *                             ν. ...) dropped, unless nothing else is left
  * Terms go through steps 1-4 themselves, so one entry ("ναυάγιο") covers its
  * inflections, capitals and transliteration ("ΝΑΥΑΓΙΟΥ", "navagio").
- * Functions return 0, -ENOMEM, -EILSEQ (invalid UTF-8) or -E2BIG (input
- * longer than NORMALIZE_INPUT_MAX bytes or with more than NORMALIZE_TOKENS_MAX
- * words). */
+ * Functions return 0, -ENOMEM, -EILSEQ (invalid UTF-8) or, for keys, -E2BIG
+ * (input longer than NORMALIZE_INPUT_MAX bytes or with more than
+ * NORMALIZE_TOKENS_MAX words); normalize_fold() takes text of any length. */
 #ifndef DIVEMAP_NORMALIZE_H
 #define DIVEMAP_NORMALIZE_H
 

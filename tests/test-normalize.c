@@ -37,7 +37,7 @@ static void test_fold_case_marks_and_final_sigma(void **state)
 	}
 }
 
-static void test_fold_rejects_bad_input(void **state)
+static void test_fold_and_key_reject_bad_input(void **state)
 {
 	char big[NORMALIZE_INPUT_MAX + 2];
 	char *s = NULL;
@@ -46,8 +46,11 @@ static void test_fold_rejects_bad_input(void **state)
 	assert_null(s);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(normalize_fold(big, &s), -E2BIG);
+	assert_int_equal(normalize_key(big, NULL, &s), -E2BIG);
 	assert_null(s);
+	assert_int_equal(normalize_fold(big, &s), 0); /* folding has no limit */
+	assert_int_equal(strlen(s), sizeof(big) - 1);
+	free(s);
 }
 
 static void test_strip_punct_quotes_emoji(void **state)
@@ -247,7 +250,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fold_case_marks_and_final_sigma),
-	    cmocka_unit_test(test_fold_rejects_bad_input),
+	    cmocka_unit_test(test_fold_and_key_reject_bad_input),
 	    cmocka_unit_test(test_strip_punct_quotes_emoji),
 	    cmocka_unit_test(test_translit_greek_and_latin_variants),
 	    cmocka_unit_test(test_stem_greek_endings),
