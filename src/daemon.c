@@ -42,6 +42,7 @@ struct daemon {
 	const struct daemon_sink *sink;
 	void *userdata;
 	bool connected, ready, reloading;
+	bool started; /* READY=1 was sent once: later failures are waited out */
 	unsigned db_attempt;
 	sd_event_source *connect_timer, *work;
 	struct dsource *src;
@@ -122,6 +123,7 @@ static void check_ready(struct daemon *d)
 		if (!d->src[i].ok_once)
 			return;
 	d->ready = true;
+	d->started = true;
 	status_line(d, "idle", line, sizeof(line));
 	(void)notify_ready(line);
 	log_info("%s: %zu source%s connected", d->reloading ? "reloaded" : "ready", d->n_src,
@@ -206,10 +208,17 @@ static void source_failed(struct dsource *ds, int r)
 	uint64_t delay = BACKOFF_MIN_US << (ds->failures < 16 ? ds->failures : 16);
 	int k;
 
+	if (!ds->d->started && error_is_permanent(r)) {
+		/* refused login, untrusted certificate, no such mailbox: at start-up
+		 * that is a configuration to fix, and the service fails now */
+		log_error_errno(r, "source %s: %m; giving up", ds->cs->name);
+		(void)sd_event_exit(ds->d->event, r);
+		return;
+	}
 	if (delay > BACKOFF_MAX_US || error_is_permanent(r))
 		delay = BACKOFF_MAX_US;
 	delay = jitter(delay);
-	if (ds->error != r)
+	if (ds->error == 0) /* a change of state: fine -> failing */
 		log_full(error_is_permanent(r) ? LOG_ERR : LOG_WARNING, r, NULL,
 			 "source %s: %m; retrying with back-off (now %.1f s)", ds->cs->name,
 			 (double)delay / 1e6);

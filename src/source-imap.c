@@ -136,7 +136,7 @@ static int imap_error(struct imap_source *is, int code, const char *what)
 		log_debug("imap %s: %s failed (libetpan error %d): connection lost", is->base.name,
 			  what, code);
 		disconnect(is);
-		return code == MAILIMAP_ERROR_STREAM ? -ETIMEDOUT : -ECONNRESET;
+		return -ECONNRESET; /* STREAM is a timeout or the peer's close alike */
 	}
 	log_warning("imap %s: %s failed: the server said no (libetpan error %d)", is->base.name,
 		    what, code);

@@ -19,7 +19,7 @@ stop() {
 	pid=$(cat "$d/server.pid" 2>/dev/null) || return 0
 	# login processes that proxy TLS outlive the master while their client
 	# stays connected: note the master's children by pid and stop them too
-	kids=$(grep -l "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)
+	kids=$(grep -l "^PPid:[[:space:]]*$pid\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3) || true
 	kill -TERM "$pid" 2>/dev/null || true
 	for _ in $(seq 600); do alive "$pid" || break; sleep 0.05; done
 	alive "$pid" && { echo "dovecot $pid still up after 30 s: SIGKILL" >&2; kill -KILL "$pid" || true; }

@@ -285,6 +285,64 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static unsigned count_in_log(struct fixture *fx, const char *what)
+{
+	size_t len;
+	char *text = read_file(fx->log, &len);
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	free(text);
+	return n;
+}
+
+static void dovecot(const char *args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "bash '%s/tests/dovecot.sh' %s >/dev/null",
+		 getenv("top_srcdir") ?: ".", args);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Dovecot goes away for 3 s: one log line, retries with back-off, and the
+ * next message after its return is ingested. */
+static void reconnect_after_restart(struct fixture *fx)
+{
+	char args[512], drain[1024], *st = NULL;
+	uint32_t uidvalidity = 0, uid = 0;
+	uint64_t t0;
+	mailimap *h;
+
+	snprintf(args, sizeof(args), "stop '%s'", env("IMAP_DIR"));
+	dovecot(args);
+	sleep(3);
+	snprintf(args, sizeof(args), "start '%s' %s %s", env("IMAP_DIR"), env("IMAP_PORT"),
+		 env("IMAPS_PORT"));
+	dovecot(args);
+	h = helper();
+	assert_int_equal(mailimap_uidplus_append(h, "INBOX", NULL, NULL,
+						 "Subject: after the restart\r\n\r\nx\r\n", 33,
+						 &uidvalidity, &uid),
+			 0);
+	mailimap_logout(h);
+	mailimap_free(h);
+	t0 = now_us();
+	while (!st && now_us() - t0 < 30000000u) {
+		while (recv(fx->fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+		st = row_status(fx, uid);
+		usleep(20000);
+	}
+	assert_non_null(st);
+	free(st);
+	print_message("after a 3 s outage: ingested %.1f s after the restart's APPEND\n",
+		      (double)(now_us() - t0) / 1e6);
+	assert_int_equal(count_in_log(fx, "retrying with back-off"), 1);
+	assert_int_equal(count_in_log(fx, "working again"), 1);
+}
+
 static void test_serve_imap_end_to_end(void **state)
 {
 	struct fixture *fx = *state;
@@ -392,6 +450,8 @@ static void test_serve_imap_end_to_end(void **state)
 		      (double)(cpu_ticks(fx->pid) - ticks0) / (double)sysconf(_SC_CLK_TCK),
 		      cpu_ticks(fx->pid) - ticks0, sysconf(_SC_CLK_TCK));
 
+	reconnect_after_restart(fx);
+
 	kill(fx->pid, SIGTERM);
 	expect(fx, "STOPPING=1", 5000);
 	assert_int_equal(waitpid(fx->pid, &status, 0), fx->pid);
@@ -403,9 +463,28 @@ static void test_serve_imap_end_to_end(void **state)
 	free(files);
 }
 
+static void test_serve_refused_login_fails_start(void **state)
+{
+	struct fixture *fx = *state;
+	int status;
+	FILE *f = fopen(fx->pw, "w");
+
+	assert_non_null(f);
+	fputs("not-the-password\n", f);
+	fclose(f);
+	start_serve(fx);
+	assert_int_equal(waitpid(fx->pid, &status, 0), fx->pid);
+	fx->pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	assert_true(count_in_log(fx, "refused the login") >= 1);
+	assert_int_equal(count_in_log(fx, "ready:"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_serve_refused_login_fails_start, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serve_imap_end_to_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
