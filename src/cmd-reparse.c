@@ -431,18 +431,38 @@ static int start_worker(struct reparse_run *run)
 	return 0;
 }
 
+/* A lost connection between messages: a new one (db_open's bounded
+ * retries); 0 when we have one again. */
+static int reconnect(struct reparse_run *run)
+{
+	struct db *n = NULL;
+	int r;
+
+	log_warning("the database connection was lost (%s); reconnecting", db_error(run->db));
+	r = db_open(run->cfg, &n);
+	if (r < 0)
+		return r;
+	db_free(run->db);
+	run->db = n;
+	return 0;
+}
+
 static int reparse_all(struct reparse_run *run)
 {
+	unsigned lost = 0;
 	struct claimed c;
 	int r;
 
 	while (!stop_requested) {
 		r = claim_retrying(run, &c);
+		if (r == -ECONNRESET && ++lost <= WRITER_MAX_ATTEMPTS && reconnect(run) == 0)
+			continue;
 		if (r < 0)
 			return log_error_errno(r, "cannot claim the next message: %s",
 					       db_error(run->db));
 		if (r == 0)
 			return 0;
+		lost = 0;
 		r = reparse_one(run, &c);
 		if (r < 0)
 			return r;
