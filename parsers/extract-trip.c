@@ -216,8 +216,17 @@ static size_t word_end(const char *t, size_t p, size_t e)
 static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 {
 	const char *t = x->text;
+	size_t p0 = s;
+	bool paren; /* "Κουδούνια (1η βουτιά, 9:30)" */
 
+	while (p0 < e && t[p0] == ' ')
+		p0++;
+	paren = !before && p0 < e && t[p0] == '(';
 	for (size_t p = s, q, n; p < e; p = q) {
+		if (paren && (t[p] == '(' || t[p] == ',')) {
+			q = p + 1;
+			continue;
+		}
 		if ((n = sep_len(t, p, e)) > 0) {
 			if (!before && t[p] != ' ')
 				return false;
@@ -225,14 +234,18 @@ static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 			continue;
 		}
 		q = word_end(t, p, e);
+		while (paren && q > p && t[q - 1] == ',')
+			q--;
 		if (ex_is_word_in(x, "site_prep", t + p, q - p) ||
 		    ex_is_word_in(x, "site_skip", t + p, q - p))
 			continue;
-		if (!before)
+		if (!before && !paren)
 			return false;
 		if (ex_is_word_in(x, "dive_word", t + p, q - p) ||
 		    (t[p] >= '0' && t[p] <= '9' && q - p <= 4))
 			continue;
+		if (!before)
+			return false;
 		size_t r = q;
 		while (r < e && sep_len(t, r, e) > 0)
 			r++;

@@ -356,6 +356,26 @@ static void test_extract_every_trip_ranges_and_bare_days(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_dive_times_are_only_the_dives(void **state)
+{
+	struct extract_result *r =
+	    run("Το Σάββατο 21/3 θα βουτήξουμε στον Ποθητό (1η βουτιά, 9:30) και στο "
+		"Ποντικονήσι (2η βουτιά, 12:00). Συνάντηση 8:45 στη μαρίνα. Κόστος 50€.\n"
+		"\n"
+		"Κυριακή 22 Μαρτίου, 09:00 – Αρζεντά (45€)\n",
+		2026, 3, 16);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].time, 8 * 60 + 45); /* the meeting time */
+	assert_int_equal(r->trips[0].dives[0].time, 9 * 60 + 30);
+	assert_int_equal(r->trips[0].dives[1].time, 12 * 60);
+	/* the one time after the date of a line is the trip's */
+	assert_int_equal(r->trips[1].time, 9 * 60);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].time, -1);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -396,6 +416,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_unstated_values_are_unset),
 	    cmocka_unit_test(test_extract_lowest_price_without_extras),
 	    cmocka_unit_test(test_extract_every_trip_ranges_and_bare_days),
+	    cmocka_unit_test(test_extract_dive_times_are_only_the_dives),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
