@@ -455,6 +455,49 @@ static void warnings_list(FILE *f, const json_t *details)
 	fputs("</ul>\n", f);
 }
 
+static void candidates_write(FILE *f, const json_t *cands)
+{
+	const json_t *c;
+	size_t j;
+
+	json_array_foreach(cands, j, c)
+	{
+		if (j >= 3)
+			break;
+		fputs(j ? "; " : "", f);
+		esc_json(f, json_object_get(c, "name"));
+		fputs(" (id ", f);
+		esc_json(f, json_object_get(c, "id"));
+		fputs(", ", f);
+		esc_json(f, json_object_get(c, "score"));
+		fputs(")", f);
+	}
+}
+
+static void unresolved_list(FILE *f, const json_t *details)
+{
+	const json_t *u;
+	size_t i;
+
+	if (json_array_size(json_object_get(details, "unresolved")) == 0)
+		return;
+	fputs("<p>Unresolved names:</p>\n<ul class=\"meta\">", f);
+	json_array_foreach(json_object_get(details, "unresolved"), i, u)
+	{
+		fputs("<li>", f);
+		esc_json(f, json_object_get(u, "kind"));
+		fputs(" <b>", f);
+		esc_json(f, json_object_get(u, "name"));
+		fputs("</b>", f);
+		if (json_array_size(json_object_get(u, "candidates"))) {
+			fputs(": ", f);
+			candidates_write(f, json_object_get(u, "candidates"));
+		}
+		fputs("</li>", f);
+	}
+	fputs("</ul>\n", f);
+}
+
 static void status_span(FILE *f, const char *status)
 {
 	const char *cls = status && (streq(status, "ok") || streq(status, "partial") ||
@@ -493,6 +536,7 @@ static int newsletter_write(FILE *f, const struct report_newsletter *n)
 		if (r >= 0) {
 			warnings_list(f, n->details);
 			trips_table(f, &s, n->newsletter_id, n->details);
+			unresolved_list(f, n->details);
 			if (s.text)
 				r = text_write(f, &s, n->newsletter_id);
 		}
@@ -523,26 +567,13 @@ static void summary_write(FILE *f, const struct report *r)
 	      f);
 	for (size_t i = 0; i < r->n_unresolved; i++) {
 		const struct report_unresolved *u = &r->unresolved[i];
-		const json_t *c;
-		size_t j;
 
 		fputs("<tr><td>", f);
 		esc(f, u->name);
 		fputs("</td><td>", f);
 		esc(f, u->kind);
 		fprintf(f, "</td><td>%llu</td><td>", u->seen);
-		json_array_foreach(u->candidates, j, c)
-		{
-			if (j >= 3)
-				break;
-			fputs(j ? "; " : "", f);
-			esc_json(f, json_object_get(c, "name"));
-			fputs(" (id ", f);
-			esc_json(f, json_object_get(c, "id"));
-			fputs(", ", f);
-			esc_json(f, json_object_get(c, "score"));
-			fputs(")", f);
-		}
+		candidates_write(f, u->candidates);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

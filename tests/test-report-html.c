@@ -65,7 +65,23 @@ static void test_report_escapes_mail(void **state)
 	assert_non_null(strstr(html, "Hi &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; "));
 	assert_non_null(strstr(html, "&lt;b&gt;warned&lt;/b&gt;"));
 	assert_non_null(strstr(html, "&quot;Evil&quot; &lt;a@b.example&gt;"));
-	assert_null(strstr(html, "<b>"));
+	assert_null(strstr(html, "<b>warned"));
+	json_decref(d);
+	free(html);
+}
+
+static void test_report_lists_unresolved_names(void **state)
+{
+	json_t *d = json_pack("{s:s, s:[], s:[{s:s, s:s, s:[{s:i, s:s, s:f}]}]}", "text", "x",
+			      "trips", "unresolved", "kind", "site", "name", "Bour<nelli",
+			      "candidates", "id", 3, "name", "Kou&dounia", "score", 0.5);
+	const struct report_newsletter n = {.newsletter_id = 2, .status = "partial", .details = d};
+	const struct report r = {.newsletters = &n, .n_newsletters = 1};
+	size_t len;
+	char *html = render(&r, &len);
+
+	assert_non_null(
+	    strstr(html, "<li>site <b>Bour&lt;nelli</b>: Kou&amp;dounia (id 3, 0.50)</li>"));
 	json_decref(d);
 	free(html);
 }
@@ -164,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_report_spans_link_to_trips),
 	    cmocka_unit_test(test_report_is_well_formed),
 	    cmocka_unit_test(test_report_bad_spans),
+	    cmocka_unit_test(test_report_lists_unresolved_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
