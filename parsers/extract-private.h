@@ -74,7 +74,15 @@ struct region {
 	size_t lines[256];
 	size_t n_lines;
 	bool cancelled, notrip, past;
+	/* A line that names several trips is shared: on win_line, only
+	 * [win_s, win_e) is this region's (win_e == 0: no window). */
+	size_t win_line, win_s, win_e;
 };
+
+static inline bool region_sees(const struct region *rg, size_t line, size_t pos)
+{
+	return rg->win_e == 0 || line != rg->win_line || (pos >= rg->win_s && pos < rg->win_e);
+}
 /* 1 = trips added, 0 = nothing stated (an empty heading), < 0 on error. */
 int ex_region_emit(struct ex *x, const struct region *rg);
 #endif

@@ -337,7 +337,10 @@ static int gather(struct ex *x, const struct region *rg, struct facts *f)
 	for (size_t li = 0; li < rg->n_lines; li++) {
 		const struct line *l = &x->lines[rg->lines[li]];
 		for (size_t i = l->h0; i < l->h1; i++) {
-			int k = x->hits[i].dropped ? 0 : hit_fact(x, f, &x->hits[i]);
+			const struct hit *h = &x->hits[i];
+			int k = h->dropped || !region_sees(rg, h->line, h->m.start)
+				    ? 0
+				    : hit_fact(x, f, h);
 			if (k < 0)
 				return k;
 		}
@@ -353,6 +356,13 @@ static int gather(struct ex *x, const struct region *rg, struct facts *f)
 			return k;
 		}
 		attach_times(x, rg->lines[li], cs, n);
+		for (size_t c = 0; c < n; c++) /* the part of a shared line that is ours */
+			if (!region_sees(rg, rg->lines[li], cs[c].start)) {
+				free(cs[c].name);
+				memmove(&cs[c], &cs[c + 1], (n - c - 1) * sizeof(*cs));
+				n--;
+				c--;
+			}
 		if (n == 0) {
 			free(cs);
 			continue;
@@ -416,7 +426,8 @@ static size_t count_times(struct ex *x, const struct region *rg, int count, int 
 		for (size_t i = l->h0; i < l->h1; i++) {
 			const struct hit *h = &x->hits[i];
 			size_t n = 0;
-			if (h->dropped || h->kind != RK_DIVE_COUNT)
+			if (h->dropped || h->kind != RK_DIVE_COUNT ||
+			    !region_sees(rg, h->line, h->m.start))
 				continue;
 			for (size_t j = l->h0; j < l->h1 && n < (size_t)count; j++) {
 				const struct hit *t = &x->hits[j];
@@ -456,7 +467,8 @@ static void dive_time_hits(struct ex *x, const struct region *rg, const struct f
 	for (size_t i = 0; i < x->n_hits; i++) {
 		const struct hit *h = &x->hits[i];
 		bool named = false;
-		if (h->dropped || h->kind != RK_DIVE_TIME || !in_region(rg, h->line))
+		if (h->dropped || h->kind != RK_DIVE_TIME || !in_region(rg, h->line) ||
+		    !region_sees(rg, h->line, h->m.start))
 			continue; /* few lines: a region holds at most 256 */
 		for (size_t c = 0; c < f->n_cands; c++)
 			named |= f->cands[c].start >= x->lines[h->line].start &&

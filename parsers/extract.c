@@ -12,6 +12,7 @@
  * outside any trip "per day" holds for every trip. extract-trip.c turns
  * each region into trips. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -19,6 +20,15 @@
 #include "strutil.h"
 
 #define EXTRACT_MAX_PARAGRAPHS 2
+
+static bool line_has_in(const struct ex *x, size_t line, enum rule_kind k, size_t from, size_t to)
+{
+	for (size_t i = x->lines[line].h0; i < x->lines[line].h1; i++)
+		if (x->hits[i].kind == k && !x->hits[i].dropped && x->hits[i].m.start >= from &&
+		    x->hits[i].m.start < to)
+			return true;
+	return false;
+}
 
 static bool line_has(const struct ex *x, size_t line, enum rule_kind k)
 {
@@ -98,7 +108,8 @@ static void set_span(struct region *rg, const struct hit *h)
 }
 
 /* The dates a line opens, in rg; false when it opens none. */
-static int line_opener(struct ex *x, size_t line, const struct date *context, struct region *rg)
+static int line_opener(struct ex *x, size_t line, const struct date *context, size_t from,
+		       size_t to, struct region *rg)
 {
 	size_t after = 0;
 	int k = 0, v;
@@ -110,7 +121,8 @@ static int line_opener(struct ex *x, size_t line, const struct date *context, st
 		for (size_t i = x->lines[line].h0; i < x->lines[line].h1 && k >= 0; i++) {
 			const struct hit *h = &x->hits[i];
 			struct date d;
-			if (h->line != line || h->kind != kind || h->dropped || h->m.start < after)
+			if (h->line != line || h->kind != kind || h->dropped ||
+			    h->m.start < after || h->m.start < from || h->m.start >= to)
 				continue;
 			if (kind == RK_DATE)
 				k = date_of_hit(x, i, rg);
@@ -198,15 +210,17 @@ static int close_region(struct ex *x, struct seg *s)
 
 static int open_region(struct ex *x, struct seg *s, size_t line, const struct region *dates)
 {
+	size_t from = dates->win_e ? dates->win_s : 0, to = dates->win_e ? dates->win_e : SIZE_MAX;
 	int k = close_region(x, s);
 
 	if (k < 0)
 		return k;
 	s->rg = *dates;
 	s->rg.n_lines = 0;
-	s->rg.cancelled = line_has(x, line, RK_CANCEL) && !line_has(x, line, RK_MOVE);
-	s->rg.notrip = line_has(x, line, RK_NOTRIP) || s->heading_notrip;
-	s->rg.past = line_has(x, line, RK_PAST);
+	s->rg.cancelled =
+	    line_has_in(x, line, RK_CANCEL, from, to) && !line_has_in(x, line, RK_MOVE, from, to);
+	s->rg.notrip = line_has_in(x, line, RK_NOTRIP, from, to) || s->heading_notrip;
+	s->rg.past = line_has_in(x, line, RK_PAST, from, to);
 	s->open = true;
 	s->paragraphs = 0;
 	return 0;
@@ -250,6 +264,74 @@ static void apply_every_trip(struct ex *x)
 	}
 }
 
+/* Whether text between two dates of a line states something of its own (a
+ * place, a time, a price): then each date has its part of the line. */
+static bool gap_has_facts(struct ex *x, size_t line, size_t from, size_t to, const struct cand *cs,
+			  size_t n)
+{
+	static const enum rule_kind kinds[] = {RK_PRICE, RK_TIME, RK_MEET_TIME, RK_DIVE_COUNT};
+
+	for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+		if (line_has_in(x, line, kinds[i], from, to))
+			return true;
+	for (size_t c = 0; c < n; c++)
+		if (cs[c].start >= from && cs[c].start < to)
+			return true;
+	return false;
+}
+
+/* The starts of the parts of a line that names several trips ("Το Σάββατο
+ * πάμε Ποθητό και την Κυριακή Πάτροκλο"); 0 when the line is one part. */
+static size_t split_points(struct ex *x, size_t line, size_t *starts, size_t max)
+{
+	const struct line *l = &x->lines[line];
+	const struct hit *prev = NULL;
+	struct cand *cs = NULL;
+	size_t n = 0, ns = 0;
+	enum rule_kind kind = line_has(x, line, RK_DATE)     ? RK_DATE
+			      : line_has(x, line, RK_RELDAY) ? RK_RELDAY
+							     : RK_WEEKDAY;
+
+	if (line_has(x, line, RK_MOVE) || ex_line_sites(x, line, &cs, &n) < 0)
+		return 0;
+	for (size_t i = l->h0; i < l->h1 && ns < max; i++) {
+		const struct hit *h = &x->hits[i];
+		if (h->kind != kind || h->dropped)
+			continue;
+		if (prev && gap_has_facts(x, line, prev->m.end, h->m.start, cs, n))
+			starts[ns++] = h->m.start;
+		prev = h;
+	}
+	ex_cands_free(cs, n);
+	return ns;
+}
+
+static int open_split_regions(struct ex *x, struct seg *s, size_t line, const struct region *dates)
+{
+	const struct line *l = &x->lines[line];
+	size_t starts[8], ns = split_points(x, line, starts, ELEMENTSOF(starts));
+	int k;
+
+	if (ns == 0 || l->table) {
+		k = open_region(x, s, line, dates);
+		region_add_line(s, line);
+		return k;
+	}
+	for (size_t j = 0; j <= ns; j++) {
+		struct region part = {.win_line = line,
+				      .win_s = j == 0 ? l->start : starts[j - 1],
+				      .win_e = j == ns ? l->end + 1 : starts[j]};
+		k = line_opener(x, line, s->have_context ? &s->context : NULL, part.win_s,
+				part.win_e, &part);
+		if (k <= 0) /* a part without its own date belongs to the one before */
+			continue;
+		if ((k = open_region(x, s, line, &part)) < 0)
+			return k;
+		region_add_line(s, line);
+	}
+	return 0;
+}
+
 /* "μεταφέρεται για την\n Κυριακή 14/9": the new date is on the next line. */
 static int moved_to_next_line(struct ex *x, struct seg *s, size_t i, struct region *dates)
 {
@@ -260,7 +342,7 @@ static int moved_to_next_line(struct ex *x, struct seg *s, size_t i, struct regi
 		j++;
 	if (j >= x->n_lines)
 		return 0;
-	k = line_opener(x, j, NULL, dates);
+	k = line_opener(x, j, NULL, 0, SIZE_MAX, dates);
 	if (k > 0)
 		s->continued_line = j + 1;
 	return k;
@@ -276,7 +358,7 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 		s->heading_notrip = false;
 		return close_region(x, s);
 	}
-	opener = i + 1 == s->continued_line ? 0 : line_opener(x, i, NULL, &dates);
+	opener = i + 1 == s->continued_line ? 0 : line_opener(x, i, NULL, 0, SIZE_MAX, &dates);
 	if (opener == 0 && line_has(x, i, RK_MOVE))
 		opener = moved_to_next_line(x, s, i, &dates);
 	if (opener < 0)
@@ -288,7 +370,7 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 			s->have_context = false;
 		else if (s->have_context) {
 			dates = (struct region){0};
-			if ((k = line_opener(x, i, &s->context, &dates)) < 0)
+			if ((k = line_opener(x, i, &s->context, 0, SIZE_MAX, &dates)) < 0)
 				return k;
 		}
 	}
@@ -300,10 +382,9 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 	if (l->table && !opener && l->n_cells >= 3 && !s->open)
 		header_columns(x, l);
 	if (opener) {
-		k = open_region(x, s, i, &dates);
+		k = open_split_regions(x, s, i, &dates);
 		if (k < 0)
 			return k;
-		region_add_line(s, i);
 		if (l->table)
 			return close_region(x, s);
 	} else if (s->open) {

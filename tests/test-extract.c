@@ -376,6 +376,29 @@ static void test_extract_dive_times_are_only_the_dives(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_one_line_several_trips(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 5/7 Ποθητός ακυρώνεται, Κυριακή 6/7 Ποντικονήσι κανονικά στις 9:30, 40€.\n"
+		"\n"
+		"Saturday 12 July – Zenobia (€50); Sunday 13 July – Kimon Bay (€40).\n",
+		2025, 7, 2);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_date(&r->trips[0], "2025-07-06");
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 5);
+	assert_int_equal(r->trips[0].time, 9 * 60 + 30);
+	assert_date(&r->trips[1], "2025-07-12");
+	assert_true(r->trips[1].price == 50);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 24);
+	assert_date(&r->trips[2], "2025-07-13");
+	assert_true(r->trips[2].price == 40);
+	assert_int_equal(r->trips[2].dives[0].site_id, 29);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -417,6 +440,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_lowest_price_without_extras),
 	    cmocka_unit_test(test_extract_every_trip_ranges_and_bare_days),
 	    cmocka_unit_test(test_extract_dive_times_are_only_the_dives),
+	    cmocka_unit_test(test_extract_one_line_several_trips),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
