@@ -919,8 +919,9 @@ int writer_write(struct db **db, const struct config *cfg, const struct writer_i
 	*ret = (struct writer_stats){.status = "failed"};
 	c.result = in->result;
 	if (!c.result) {
-		owned =
-		    json_loadb(in->result_text ? in->result_text : "", in->result_len, 0, &jerr);
+		const char *t = in->result_text ? in->result_text : "";
+
+		owned = json_loadb(t, in->result_len ? in->result_len : strlen(t), 0, &jerr);
 		c.result = owned;
 	}
 	c.rules_version = in->rules_version ? in->rules_version : jstr(c.result, "rules_version");

@@ -30,8 +30,8 @@ struct writer_input {
 	long long newsletter_id;       /* newsletters.id; 0: the message's own */
 	const json_t *result;          /* the pipeline result, or NULL and: */
 	const char *result_text;       /* the same as JSON text */
-	size_t result_len;
-	const char *rules_version; /* NULL: the result's "rules_version" */
+	size_t result_len;             /* 0: strlen(result_text) */
+	const char *rules_version;     /* NULL: the result's "rules_version" */
 	unsigned long long duration_us;
 };
 
