@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "strutil.h"
 
 #define N_MESSAGES 50
 
@@ -45,6 +46,20 @@ static const char *env(const char *name)
 	if (!v)
 		fail_msg("%s is not set: run this test through tests/run-test", name);
 	return v;
+}
+
+/* A decimal number, or 0 ("12 kB" gives 12). */
+static unsigned number(const char *s)
+{
+	unsigned v = 0;
+	char digits[16];
+	size_t n = strspn(s, "0123456789");
+
+	if (n == 0 || n >= sizeof(digits))
+		return 0;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	return parse_uint32(digits, &v) == 0 ? v : 0;
 }
 
 static uint64_t now_us(void)
@@ -120,7 +135,7 @@ static mailimap *helper(void)
 
 	mailimap_set_timeout(h, 5);
 	assert_int_equal(
-	    mailimap_socket_connect(h, env("IMAP_HOST"), (uint16_t)atoi(env("IMAP_PORT"))),
+	    mailimap_socket_connect(h, env("IMAP_HOST"), (uint16_t)number(env("IMAP_PORT"))),
 	    MAILIMAP_NO_ERROR_NON_AUTHENTICATED);
 	assert_int_equal(mailimap_login(h, env("IMAP_USER"), env("IMAP_PASSWORD")), 0);
 	return h;
@@ -193,7 +208,7 @@ static int setup(void **state)
 					  .connect_retry_max_ms = 20,
 					  .connect_timeout_s = 5}};
 
-	strcpy(fx->dir, "/tmp/itest-serve-XXXXXX");
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/itest-serve-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->conf, sizeof(fx->conf), "%s/serve.conf", fx->dir);
 	snprintf(fx->sock, sizeof(fx->sock), "%s/notify.sock", fx->dir);
@@ -253,7 +268,7 @@ static long proc_field(pid_t pid, const char *file, const char *key)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		if (strncmp(line, key, strlen(key)) == 0)
-			v = strtol(line + strlen(key), NULL, 10);
+			v = (long)number(strstrip(line + strlen(key)));
 	fclose(f);
 	return v;
 }
@@ -350,7 +365,7 @@ static void test_serve_imap_end_to_end(void **state)
 	char **files = NULL;
 	size_t n_files = corpus(&files);
 	const char *idle_env = getenv("DIVEMAP_IDLE_SECONDS");
-	unsigned idle_s = idle_env ? (unsigned)atoi(idle_env) : 5;
+	unsigned idle_s = idle_env ? number(idle_env) : 5;
 	long ticks0, rss;
 	int status;
 	mailimap *h;
@@ -439,10 +454,11 @@ static void test_serve_imap_end_to_end(void **state)
 		DIR *d = opendir("/proc");
 		struct dirent *de;
 		while (d && (de = readdir(d)))
-			if (atoi(de->d_name) > 0 &&
-			    proc_field(atoi(de->d_name), "status", "PPid:") == fx->pid)
-				print_message("worker %s: RSS %ld kB\n", de->d_name,
-					      proc_field(atoi(de->d_name), "status", "VmRSS:"));
+			if (parse_uint32(de->d_name, &(unsigned){0}) == 0 &&
+			    proc_field((pid_t)number(de->d_name), "status", "PPid:") == fx->pid)
+				print_message(
+				    "worker %s: RSS %ld kB\n", de->d_name,
+				    proc_field((pid_t)number(de->d_name), "status", "VmRSS:"));
 		if (d)
 			closedir(d);
 	}

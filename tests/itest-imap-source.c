@@ -23,6 +23,7 @@
 #include "db.h"
 #include "source-imap.h"
 #include "source.h"
+#include "strutil.h"
 
 static char pwfile[] = "/tmp/itest-imap-pw-XXXXXX";
 
@@ -37,7 +38,10 @@ static const char *env(const char *name)
 
 static unsigned env_port(const char *name)
 {
-	return (unsigned)strtoul(env(name), NULL, 10);
+	unsigned v = 0;
+
+	assert_int_equal(parse_uint32(env(name), &v), 0);
+	return v;
 }
 
 static uint64_t now_us(void)

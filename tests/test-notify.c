@@ -139,7 +139,7 @@ static int setup(void **state)
 	static const char *const sub[] = {"md", "md/cur", "md/new", "md/tmp"};
 	char p[256];
 
-	strcpy(fx->dir, "/tmp/test-notify-XXXXXX");
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test-notify-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(p, sizeof(p), "%s/%s", fx->dir, sub[i]);

@@ -46,7 +46,7 @@ static int setup(void **state)
 	static const char *const sub[] = {"cur", "new", "tmp"};
 	char p[128];
 
-	strcpy(fx->dir, "/tmp/test-maildir-XXXXXX");
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/test-maildir-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s/%s", fx->dir, sub[i]);
