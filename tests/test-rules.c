@@ -248,7 +248,7 @@ static void test_rules_match_limit_is_reported(void **state)
 
 	/* a 'b' after the run, so that PCRE2's required-character check lets it try */
 	memset(line, 'a', 40);
-	strcpy(line + 40, "cb\n");
+	memcpy(line + 40, "cb\n", 4);
 	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
 	rules_set_limits(r, 5000, 100);
 	assert_int_equal(rules_match(r, rules_get(r, 0), line, strlen(line), 0, &m), -E2BIG);
