@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -192,9 +193,11 @@ static void write_config(struct fixture *fx)
 		"connect_retry_max = 300ms\nmigrations_dir = %s/migrations\n"
 		"[parser]\nrules_dir = %s/rules\n"
 		"[imap test]\nhost = %s\nport = %s\ntls = implicit\nuser = %s\n"
-		"password_file = %s\nca_file = %s\ntimeout = 10s\nafter = seen\n",
+		"password_file = %s\nca_file = %s\ntimeout = 10s\nafter = seen\n"
+		"[maildir drop]\npath = %s/md\n",
 		env("DATABASE_URL"), getenv("top_srcdir") ?: ".", getenv("top_srcdir") ?: ".",
-		env("IMAP_HOST"), env("IMAPS_PORT"), env("IMAP_USER"), fx->pw, env("IMAP_CA"));
+		env("IMAP_HOST"), env("IMAPS_PORT"), env("IMAP_USER"), fx->pw, env("IMAP_CA"),
+		fx->dir);
 	fclose(f);
 }
 
@@ -214,6 +217,12 @@ static int setup(void **state)
 	snprintf(fx->sock, sizeof(fx->sock), "%s/notify.sock", fx->dir);
 	snprintf(fx->pw, sizeof(fx->pw), "%s/imap-password", fx->dir);
 	snprintf(fx->log, sizeof(fx->log), "%s/serve.log", fx->dir);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const sub[] = {"md", "md/cur", "md/new", "md/tmp"};
+		char p[256];
+		snprintf(p, sizeof(p), "%s/%s", fx->dir, sub[i]);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
 	write_config(fx);
 	fx->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(fx->fd >= 0);
@@ -358,6 +367,42 @@ static void reconnect_after_restart(struct fixture *fx)
 	assert_int_equal(count_in_log(fx, "working again"), 1);
 }
 
+/* The maildir source of the same daemon: a delivery (tmp/ then new/) is
+ * stored and parsed, then moved to cur/ with the S flag. */
+static void maildir_drop(struct fixture *fx, const char *file)
+{
+	char tmp[256], new[256], cur[256], cmd[1024], drain[1024];
+	const char *st;
+	struct db_rows *rows = NULL;
+	uint64_t t0 = now_us();
+
+	snprintf(tmp, sizeof(tmp), "%s/md/tmp/1700000000.M1P1.test", fx->dir);
+	snprintf(new, sizeof(new), "%s/md/new/1700000000.M1P1.test", fx->dir);
+	snprintf(cur, sizeof(cur), "%s/md/cur/1700000000.M1P1.test:2,S", fx->dir);
+	snprintf(cmd, sizeof(cmd), "sed '1s/^/X-Maildir-Probe: 1\\n/' '%s' >'%s'", file, tmp);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rename(tmp, new), 0);
+	while (now_us() - t0 < 30000000u) {
+		while (recv(fx->fd, drain, sizeof(drain), MSG_DONTWAIT) > 0)
+			;
+		if (access(cur, F_OK) == 0)
+			break;
+		usleep(5000);
+	}
+	print_message("maildir drop -> acked: %.0f ms\n", (double)(now_us() - t0) / 1000.0);
+	assert_int_equal(access(cur, F_OK), 0);
+	assert_int_equal(access(new, F_OK), -1);
+	assert_int_equal(db_query(fx->db,
+				  "SELECT status FROM ingest_messages WHERE source = 'maildir' AND "
+				  "source_ref = '1700000000.M1P1.test'",
+				  NULL, 0, &rows),
+			 0);
+	assert_int_equal(rows->n_rows, 1);
+	st = db_cell(rows, 0, 0);
+	assert_true(strcmp(st, "pending") != 0 && strcmp(st, "parsing") != 0);
+	db_rows_free(rows);
+}
+
 static void test_serve_imap_end_to_end(void **state)
 {
 	struct fixture *fx = *state;
@@ -428,7 +473,7 @@ static void test_serve_imap_end_to_end(void **state)
 					  "FROM ingest_messages",
 					  NULL, 0, &rows),
 				 0);
-		assert_string_equal(db_cell(rows, 0, 0), "50");
+		assert_string_equal(db_cell(rows, 0, 0), "50"); /* before the maildir drop */
 		assert_string_equal(db_cell(rows, 0, 1), "0");
 		db_rows_free(rows);
 		h = helper();
@@ -466,6 +511,7 @@ static void test_serve_imap_end_to_end(void **state)
 		      (double)(cpu_ticks(fx->pid) - ticks0) / (double)sysconf(_SC_CLK_TCK),
 		      cpu_ticks(fx->pid) - ticks0, sysconf(_SC_CLK_TCK));
 
+	maildir_drop(fx, files[0]);
 	reconnect_after_restart(fx);
 
 	kill(fx->pid, SIGTERM);
