@@ -402,12 +402,39 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 	return 0;
 }
 
+/* "Subject: Κέα 6-7/9" over a body of "Σάββατο: ... Κυριακή: ...": a date
+ * of the subject later than the message's own is where weekdays fall. */
+static int subject_context(struct ex *x, struct seg *s)
+{
+	struct ex sx = {.rules = x->rules, .in = x->in, .res = x->res};
+	struct region rg = {0};
+	int k;
+
+	if (!x->in->subject)
+		return 0;
+	sx.text = x->in->subject;
+	sx.len = strnlen(sx.text, EXTRACT_MAX_TEXT);
+	k = ex_split_lines(&sx);
+	if (k >= 0)
+		k = ex_collect_hits(&sx);
+	if (k >= 0 && sx.n_lines == 1 && !line_has(&sx, 0, RK_RELDAY))
+		k = line_opener(&sx, 0, NULL, 0, SIZE_MAX, &rg);
+	if (k > 0 && dates_cmp(rg.dates[0], x->in->ref) > 0) {
+		s->context = rg.dates[0];
+		s->have_context = true;
+	}
+	free(sx.lines);
+	free(sx.hits);
+	return k < 0 ? k : 0;
+}
+
 static int segment(struct ex *x)
 {
 	struct seg s = {0};
-	int k = 0;
+	int k;
 
 	x->header_site_col = x->header_req_col = x->header_meet_col = -1;
+	k = subject_context(x, &s);
 	for (size_t i = 0; i < x->n_lines && k >= 0; i++) {
 		const struct line *l = &x->lines[i];
 		if (l->quoted)
