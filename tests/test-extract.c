@@ -47,12 +47,13 @@ static int resolve(void *userdata, const char *name, int *ret_id)
 	return -ENOENT;
 }
 
-static struct extract_result *run(const char *text, int y, int m, int d)
+static struct extract_result *run_subject(const char *text, const char *subject, int y, int m,
+					  int d)
 {
 	static int calls;
 	struct extract_input in = {.text = text,
 				   .len = strlen(text),
-				   .subject = "Newsletter",
+				   .subject = subject,
 				   .ref = {y, m, d},
 				   .resolve_site = resolve,
 				   .userdata = &calls};
@@ -62,6 +63,11 @@ static struct extract_result *run(const char *text, int y, int m, int d)
 	assert_int_equal(extract_run(rules, &in, &r, &err), 0);
 	assert_null(err);
 	return r;
+}
+
+static struct extract_result *run(const char *text, int y, int m, int d)
+{
+	return run_subject(text, "Newsletter", y, m, d);
 }
 
 static void assert_date(const struct extract_trip *t, const char *want)
@@ -394,6 +400,25 @@ static void test_extract_one_line_several_trips(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_weekdays_fall_in_the_subject_dates(void **state)
+{
+	static const char text[] = "Σάββατο: Ποθητός, ραντεβού 7:00, 120€.\n"
+				   "\n"
+				   "Κυριακή: Αρζεντά, ραντεβού 10:00, 60€.\n";
+	struct extract_result *r = run_subject(text, "Λαύριο 6-7/9", 2025, 8, 25);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2025-09-06");
+	assert_date(&r->trips[1], "2025-09-07");
+	extract_result_free(r);
+	/* without dates in the subject: the first such day after the message's */
+	r = run_subject(text, "Σαββατοκύριακο", 2025, 8, 25);
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2025-08-30");
+	assert_date(&r->trips[1], "2025-08-31");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -436,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_every_trip_ranges_and_bare_days),
 	    cmocka_unit_test(test_extract_dive_times_are_only_the_dives),
 	    cmocka_unit_test(test_extract_one_line_several_trips),
+	    cmocka_unit_test(test_extract_weekdays_fall_in_the_subject_dates),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
