@@ -260,6 +260,10 @@ static void start_serve(struct fixture *fx)
 		dup2(log, STDERR_FILENO);
 		setenv("NOTIFY_SOCKET", fx->sock, 1);
 		setenv("WATCHDOG_USEC", "10000000", 1);
+		if (getenv("DIVEMAP_TEST_VALGRIND")) /* leaks and errors fail the exit status */
+			execlp("valgrind", "valgrind", "-q", "--leak-check=full",
+			       "--error-exitcode=99", bin, "-v", "-c", fx->conf,
+			       "--log-target=stderr", "serve", (char *)NULL);
 		execl(bin, bin, "-v", "-c", fx->conf, "--log-target=stderr", "serve", (char *)NULL);
 		_exit(127);
 	}
