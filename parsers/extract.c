@@ -232,12 +232,22 @@ static void region_add_line(struct seg *s, size_t line)
 		s->rg.lines[s->rg.n_lines++] = line;
 }
 
-static bool region_priced(struct ex *x, const struct region *rg)
+/* A region that has stated a price and named a place is complete: a blank
+ * line ends it. */
+static bool region_complete(struct ex *x, const struct region *rg)
 {
-	for (size_t i = 0; i < rg->n_lines; i++)
-		if (line_has(x, rg->lines[i], RK_PRICE))
-			return true;
-	return false;
+	bool priced = false, named = false;
+
+	for (size_t i = 0; i < rg->n_lines && !(priced && named); i++) {
+		struct cand *cs = NULL;
+		size_t n = 0;
+		priced |= line_has(x, rg->lines[i], RK_PRICE);
+		if (!named && ex_line_sites(x, rg->lines[i], &cs, &n) == 0) {
+			named = n > 0;
+			ex_cands_free(cs, n);
+		}
+	}
+	return priced && named;
 }
 
 /* A group size stated for every trip, outside them ("max 8 divers per day"). */
@@ -375,7 +385,7 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 		}
 	}
 	if (s->open && s->blank_seen && !opener &&
-	    (region_priced(x, &s->rg) || ++s->paragraphs > EXTRACT_MAX_PARAGRAPHS))
+	    (region_complete(x, &s->rg) || ++s->paragraphs > EXTRACT_MAX_PARAGRAPHS))
 		if ((k = close_region(x, s)) < 0)
 			return k;
 	s->blank_seen = false;
