@@ -231,14 +231,44 @@ struct claimed {
 	unsigned long long size, stored;
 };
 
-/* 1 with *ret: a message is ours now; 0: none left. */
+/* Whether the locked message was parsed since the run began. The claim
+ * query's subquery reads a snapshot taken when it started, so a parse
+ * committed by another process while the query ran is only seen here, by a
+ * locking (current) read. */
+static int parsed_meanwhile(struct reparse_run *run, unsigned long long id)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	int r;
+
+	r = db_query(
+	    run->db,
+	    "SELECT COUNT(*) FROM ingest_parse_log WHERE message_id = ? AND parsed_at >= ? "
+	    "LOCK IN SHARE MODE",
+	    (struct db_value[]){DB_INT((long long)id), DB_TEXT((const char *)run->started)}, 2,
+	    &rows);
+	if (r < 0)
+		return r;
+	return !streq(db_cell(rows, 0, 0), "0");
+}
+
+static void claimed_from_row(const struct db_rows *rows, struct claimed *ret)
+{
+	*ret = (struct claimed){0};
+	(void)parse_uint(db_cell(rows, 0, 0), UINT64_MAX, &ret->id);
+	ret->newsletter_id = db_cell(rows, 0, 1) ? cell_int(db_cell(rows, 0, 1)) : 0;
+	(void)parse_uint(db_cell(rows, 0, 2), UINT64_MAX, &ret->size);
+	(void)parse_uint(db_cell(rows, 0, 3) ? db_cell(rows, 0, 3) : "0", UINT64_MAX, &ret->stored);
+}
+
+/* 1 with *ret: a message is ours now; 0: none left; 2: the one found was
+ * parsed meanwhile by another process, look again. */
 static int claim_next(struct reparse_run *run, struct claimed *ret)
 {
 	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_SQL);
 	_cleanup_free_ struct db_value *p = calloc(run->o.n_newsletters + 3, sizeof(*p));
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	int r, found = 0;
 	size_t n;
-	int r;
 
 	if (!p || claim_sql(&run->o, &sql) < 0)
 		return -ENOMEM;
@@ -247,26 +277,24 @@ static int claim_next(struct reparse_run *run, struct claimed *ret)
 	if (r >= 0)
 		r = db_query(run->db, buf_str(&sql), p, n, &rows);
 	if (r >= 0 && rows->n_rows == 1) {
-		*ret = (struct claimed){0};
-		(void)parse_uint(db_cell(rows, 0, 0), UINT64_MAX, &ret->id);
-		ret->newsletter_id = db_cell(rows, 0, 1) ? cell_int(db_cell(rows, 0, 1)) : 0;
-		(void)parse_uint(db_cell(rows, 0, 2), UINT64_MAX, &ret->size);
-		(void)parse_uint(db_cell(rows, 0, 3) ? db_cell(rows, 0, 3) : "0", UINT64_MAX,
-				 &ret->stored);
+		claimed_from_row(rows, ret);
+		r = parsed_meanwhile(run, ret->id);
+		found = r > 0 ? 2 : 1;
+	}
+	if (r >= 0 && found == 1)
 		r = db_exec(
 		    run->db,
 		    "UPDATE ingest_messages SET claimed_by = ?, claimed_at = UTC_TIMESTAMP(), "
 		    "status = 'parsing' WHERE id = ?",
 		    (struct db_value[]){DB_TEXT((const char *)run->me), DB_INT((long long)ret->id)},
 		    2, NULL, NULL);
-	}
 	if (r >= 0)
 		r = db_commit(run->db);
 	if (r < 0) {
 		(void)db_rollback(run->db);
 		return r;
 	}
-	return rows->n_rows == 1;
+	return found;
 }
 
 /* Claims, retrying a deadlock or lock wait timeout a few times. */
@@ -275,7 +303,9 @@ static int claim_retrying(struct reparse_run *run, struct claimed *ret)
 	int r;
 
 	for (unsigned a = 1;; a++) {
-		r = claim_next(run, ret);
+		do
+			r = claim_next(run, ret);
+		while (r == 2);
 		if (r != -EDEADLK || a >= WRITER_MAX_ATTEMPTS)
 			return r;
 		nanosleep(&(struct timespec){0, 50 * 1000000L * (long)a}, NULL);
