@@ -28,6 +28,7 @@ struct serve {
 	struct db *db;
 	struct store *store;
 	struct worker *worker;
+	uint64_t names_at; /* when the worker got the names, CLOCK_MONOTONIC us */
 };
 
 static uint64_t now_us(void)
@@ -47,11 +48,27 @@ static void serve_disconnect(void *userdata)
 	sv->db = db_free(sv->db);
 }
 
+/* The sites, aliases and centers the matcher resolves against, to the worker. */
+static int send_names(struct serve *sv)
+{
+	_cleanup_free_ char *names = NULL;
+	size_t len = 0;
+	int r;
+
+	r = names_load(sv->db, &names, &len);
+	if (r < 0)
+		return log_error_errno(r, "cannot read dive sites and centers: %s",
+				       db_error(sv->db));
+	r = worker_set_names(sv->worker, names, len);
+	if (r < 0)
+		return log_error_errno(r, "cannot hand the names to the worker: %m");
+	sv->names_at = now_us();
+	return 0;
+}
+
 static int serve_connect(void *userdata, const struct config *cfg, char **reterr_reason)
 {
 	struct serve *sv = userdata;
-	_cleanup_free_ char *names = NULL;
-	size_t len = 0;
 	int r;
 
 	serve_disconnect(sv);
@@ -76,16 +93,7 @@ static int serve_connect(void *userdata, const struct config *cfg, char **reterr
 	    &sv->worker);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the worker: %m"), -EINVAL;
-	r = names_load(sv->db, &names, &len);
-	if (r < 0)
-		return asprintf(reterr_reason, "cannot read dive sites and centers: %s",
-				db_error(sv->db)) < 0
-			   ? -ENOMEM
-			   : r;
-	r = worker_set_names(sv->worker, names, len);
-	if (r < 0)
-		return log_error_errno(r, "cannot hand the names to the worker: %m"), -EINVAL;
-	return 0;
+	return send_names(sv);
 }
 
 static size_t serve_max_message_size(void *userdata)
@@ -168,6 +176,11 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 	struct store_result res;
 	int r;
 
+	/* new sites and aliases reach the matcher within [parser] alias_refresh */
+	if (now_us() - sv->names_at > (uint64_t)sv->cfg->parser.alias_refresh_s * 1000000u &&
+	    send_names(sv) < 0)
+		log_warning("matching against the names read %.0f s ago",
+			    (double)(now_us() - sv->names_at) / 1e6);
 	r = store_message(sv->store, sv->db, m, &res);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
