@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <gnutls/crypto.h>
@@ -125,6 +126,21 @@ static int parse_directive(struct migrate_script *s, const char *line, size_t le
 	return log_error_errno(EINVAL, "%s: unknown directive '%.*s'", s->path, (int)len, line);
 }
 
+/* The migrator sends statements as text and reads no results. */
+static bool returns_rows(const char *sql)
+{
+	static const char *const words[] = {"SELECT", "SHOW", "DESCRIBE", "DESC",  "EXPLAIN",
+					    "CALL",   "WITH", "VALUES",   "TABLE", "HANDLER"};
+	size_t n = 0;
+
+	while (isalpha((unsigned char)sql[n]))
+		n++;
+	for (size_t i = 0; i < ELEMENTSOF(words); i++)
+		if (strlen(words[i]) == n && strncasecmp(sql, words[i], n) == 0)
+			return true;
+	return false;
+}
+
 int migrate_script_load(const char *path, struct migrate_script *ret)
 {
 	_cleanup_free_ char *text = NULL, *why = NULL;
@@ -142,6 +158,15 @@ int migrate_script_load(const char *path, struct migrate_script *ret)
 	if (r < 0)
 		return log_error_errno(r, "%s: %s", path,
 				       why ? why : "cannot split into statements");
+	for (size_t i = 0; i < ret->n; i++)
+		if (returns_rows(ret->stmts[i].sql)) {
+			r = log_error_errno(EINVAL,
+					    "%s line %u: a statement that returns rows has no "
+					    "place in a migration",
+					    path, ret->stmts[i].line);
+			migrate_script_done(ret);
+			return r;
+		}
 	for (const char *line = text; line < text + len;) {
 		const char *nl = memchr(line, '\n', (size_t)(text + len - line));
 		size_t l = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
