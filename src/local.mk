@@ -27,6 +27,7 @@ libdivemap_a_SOURCES += \
 	src/frame.c src/frame.h
 libdivemap_a_SOURCES += \
 	src/worker.c src/worker.h \
+	src/worker-sandbox.c src/worker-sandbox.h \
 	src/cmd-worker.c
 libdivemap_a_SOURCES += \
 	src/store.c src/store.h \

@@ -3,7 +3,9 @@
  * The protocol (frames of frame.h on a SOCK_STREAM socketpair, the child's
  * end on fd 3); every request gets exactly one reply, ERROR or the named one:
  *   HELLO   parent: u32 protocol, str rules_dir, str override ("" none),
- *           u64 max_message_size                  -> READY: str rules_version
+ *           u64 max_message_size      -> READY: str rules_version,
+ *           u32 WORKER_SANDBOX_* bits, str what the sandbox could apply
+ *           (the child locks itself in once its rules are loaded)
  *   NAMES   parent, fd: sealed memfd of the names JSON    -> NAMES_OK: empty
  *   MESSAGE parent, fd: sealed memfd of the raw message   -> RESULT: str json
  *   ERROR   child: u32 errno, str reason (EBADMSG: this message is bad;
@@ -31,6 +33,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "strutil.h"
+#include "worker-sandbox.h"
 #include "worker.h"
 
 enum {
@@ -70,6 +73,7 @@ struct worker {
 	pid_t pid; /* 0: no worker running */
 	uint32_t seq;
 	unsigned uses;
+	bool sandbox_told; /* logged what the first worker's sandbox holds */
 };
 
 /* ---- the parent: start, stop, describe ---- */
@@ -297,8 +301,8 @@ static int worker_send_names(struct worker *w, const char *names, size_t len, ch
 static int worker_hello(struct worker *w, char **reterr_reason)
 {
 	struct frame f;
-	uint32_t id = ++w->seq;
-	const char *version;
+	uint32_t id = ++w->seq, sandbox;
+	const char *version, *what;
 	int r;
 
 	frame_begin(&f, WORKER_HELLO, id);
@@ -319,9 +323,17 @@ static int worker_hello(struct worker *w, char **reterr_reason)
 		return r;
 	r = frame_get_str(&f, &version);
 	if (r >= 0)
-		r = frame_get_end(&f);
+		r = frame_get_u32(&f, &sandbox);
 	if (r >= 0)
-		log_debug("worker %d ready, rules %s", (int)w->pid, version);
+		r = frame_get_str(&f, &what);
+	if (r >= 0)
+		r = frame_get_end(&f);
+	if (r >= 0 && !w->sandbox_told &&
+	    sandbox != (WORKER_SANDBOX_LANDLOCK | WORKER_SANDBOX_SECCOMP))
+		log_warning("The worker's sandbox is incomplete: %s", what);
+	if (r >= 0)
+		log_debug("worker %d ready, rules %s, %s", (int)w->pid, version, what);
+	w->sandbox_told = true;
 	frame_done(&f);
 	return r;
 }
@@ -527,7 +539,8 @@ static int child_hello(struct child *c, struct frame *req)
 {
 	_cleanup_free_ char *why = NULL;
 	const char *rules_dir, *override;
-	uint32_t protocol;
+	char what[128];
+	uint32_t protocol, sandbox;
 	uint64_t max;
 	struct frame f;
 	int r;
@@ -547,8 +560,13 @@ static int child_hello(struct child *c, struct frame *req)
 	r = pipeline_new(&s, &c->pipeline, &why);
 	if (r < 0)
 		return child_error(c, req->id, r, why);
+	sandbox = worker_sandbox_apply(what, sizeof(what));
 	frame_begin(&f, WORKER_READY, req->id);
 	r = frame_add_str(&f, pipeline_rules_version(c->pipeline));
+	if (r >= 0)
+		r = frame_add_u32(&f, sandbox);
+	if (r >= 0)
+		r = frame_add_str(&f, what);
 	return r < 0 ? child_error(c, req->id, r, NULL) : child_send(c, &f);
 }
 

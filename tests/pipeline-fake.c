@@ -3,13 +3,21 @@
  * "rules_version": "fake"} and misbehaves on request, as hostile input might
  * make the real pipeline do: "CRASH-ME" dies of SIGSEGV, "HANG-ME" loops
  * forever, "EAT-MEMORY" allocates until malloc fails (then frees and returns
- * -ENOMEM), "BAD-MIME" is -EBADMSG. A rules_dir containing "MISSING" fails
- * pipeline_new. */
+ * -ENOMEM), "BAD-MIME" is -EBADMSG, and "TRY-ESCAPE" attempts what the
+ * sandbox forbids and answers {"escaped": "what succeeded", "landlock": ABI}.
+ * A rules_dir containing "MISSING" fails pipeline_new. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/landlock.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "pipeline.h"
 
@@ -76,6 +84,57 @@ static int has(const char *raw, size_t len, const char *what)
 	return memmem(raw, len, what, strlen(what)) != NULL;
 }
 
+static void probe(char *out, size_t size, const char *what, int succeeded)
+{
+	if (succeeded)
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", *out ? "," : "", what);
+}
+
+/* Whether this process may read its parent's memory: with permission, an
+ * unmapped address gives EFAULT; without, EPERM. Nothing is attached to or
+ * stopped. */
+static int can_read_parent(void)
+{
+	char c;
+	struct iovec local = {.iov_base = &c, .iov_len = 1};
+	struct iovec remote = {.iov_base = (void *)16, .iov_len = 1};
+
+	if (process_vm_readv(getppid(), &local, 1, &remote, 1, 0) >= 0)
+		return 1;
+	return errno != EPERM && errno != EACCES;
+}
+
+static int escape_json(char **ret_json)
+{
+	char out[256] = "", path[64];
+	int fd, abi;
+	pid_t pid;
+
+	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	probe(out, sizeof(out), "socket", fd >= 0);
+	fd = open("worker-escape-probe", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	probe(out, sizeof(out), "create-file", fd >= 0);
+	if (fd >= 0)
+		unlink("worker-escape-probe");
+	probe(out, sizeof(out), "kill-parent", kill(getppid(), 0) == 0);
+	probe(out, sizeof(out), "read-parent-memory", can_read_parent());
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	probe(out, sizeof(out), "fork", pid > 0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	if (abi > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/environ", (int)getppid());
+		probe(out, sizeof(out), "read-parent-environ",
+		      open(path, O_RDONLY | O_CLOEXEC) >= 0);
+		probe(out, sizeof(out), "read-etc", open("/etc/passwd", O_RDONLY | O_CLOEXEC) >= 0);
+	}
+	return asprintf(ret_json, "{\"escaped\": \"%s\", \"landlock\": %d}", out, abi) < 0 ? -ENOMEM
+											   : 0;
+}
+
 int pipeline_run(struct pipeline *p, const char *raw, size_t len, char **ret_json,
 		 char **reterr_reason)
 {
@@ -86,6 +145,8 @@ int pipeline_run(struct pipeline *p, const char *raw, size_t len, char **ret_jso
 			;
 	if (has(raw, len, "EAT-MEMORY"))
 		return eat_memory(reterr_reason);
+	if (has(raw, len, "TRY-ESCAPE"))
+		return escape_json(ret_json);
 	if (has(raw, len, "BAD-MIME")) {
 		*reterr_reason = strdup("broken MIME structure");
 		return -EBADMSG;

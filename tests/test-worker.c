@@ -164,6 +164,19 @@ static void test_worker_names_resent_after_restart(void **state)
 	expect_ok(w, "a", "{\"length\": 1, \"names\": 2, \"rules_version\": \"fake\"}");
 }
 
+static void test_worker_sandbox_holds(void **state)
+{
+#ifdef __SANITIZE_ADDRESS__
+	skip(); /* no seccomp under the sanitizers */
+#endif
+	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	_cleanup_free_ char *out = NULL;
+
+	assert_int_equal(run(w, "TRY-ESCAPE", &out), 0);
+	if (!startswith(out, "{\"escaped\": \"\""))
+		fail_msg("the worker got out: %s", out);
+}
+
 /* The pids of this process's children. */
 static size_t children(pid_t *pids, size_t max)
 {
@@ -230,6 +243,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_worker_out_of_memory),
 	    cmocka_unit_test(test_worker_names_resent_after_restart),
 	    cmocka_unit_test(test_worker_dead_while_idle_is_replaced_silently),
+	    cmocka_unit_test(test_worker_sandbox_holds),
 	    cmocka_unit_test(test_worker_bad_rules_fail_worker_new),
 	    cmocka_unit_test(test_worker_thousand_messages_no_fd_leak),
 	};
