@@ -490,6 +490,39 @@ static void test_writer_admin_corrected_time(void **state)
 		     (long long)f->message_id, "2|3|partial\n");
 }
 
+/* The outcome is one log entry with the journal fields. */
+static void test_writer_logs_journal_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct writer_stats st;
+	char path[] = "/tmp/itest-writer-log-XXXXXX", want[128], text[4096] = "";
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	log_set_target(LOG_TARGET_STDERR);
+	log_set_max_level(LOG_INFO);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	assert_int_equal(write_text(f, RESULT_JSON, &st), 0);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	log_set_max_level(LOG_WARNING);
+	n = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	unlink(path);
+	assert_true(n > 0);
+	snprintf(want, sizeof(want), "newsletter %lld (message %llu): partial, 2 trips, 3 dives",
+		 f->newsletter_id, f->message_id);
+	assert_non_null(strstr(text, want));
+	snprintf(want, sizeof(want), "NEWSLETTER_ID=%lld", f->newsletter_id);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "MESSAGE_ID=<t@example>"));
+	assert_non_null(strstr(text, "STATUS=partial"));
+	assert_non_null(strstr(text, "TRIPS=2"));
+}
+
 struct killer {
 	struct fixture *f;
 	struct writer_stats st;
@@ -650,6 +683,7 @@ static void test_writer_bad_result_is_failed(void **state)
 	    cmocka_unit_test_setup(test_writer_rewrite_is_idempotent, test_setup),                 \
 	    cmocka_unit_test_setup(test_writer_keeps_booked_and_edited_trips, test_setup),         \
 	    cmocka_unit_test_setup(test_writer_admin_corrected_time, test_setup),                  \
+	    cmocka_unit_test_setup(test_writer_logs_journal_fields, test_setup),                   \
 	    cmocka_unit_test_setup(test_writer_retries_after_killed_connection, test_setup),       \
 	    cmocka_unit_test_setup(test_writer_gives_up_and_marks_failed, test_setup),             \
 	    cmocka_unit_test_setup(test_writer_mark_failed, test_setup),                           \
