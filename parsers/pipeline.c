@@ -106,6 +106,21 @@ const char *pipeline_rules_version(const struct pipeline *p)
 	return rules_version(p->rules);
 }
 
+const struct rules *pipeline_rules(const struct pipeline *p)
+{
+	return p->rules;
+}
+
+struct alias_index *pipeline_site_index(struct pipeline *p)
+{
+	return p->sites;
+}
+
+struct alias_index *pipeline_center_index(struct pipeline *p)
+{
+	return p->centers_index;
+}
+
 static int new_index(struct pipeline *p, const char *terms_vocab, struct alias_index **ret)
 {
 	struct alias_index_settings s = {

@@ -28,6 +28,8 @@
 #include "cleanup.h"
 
 struct pipeline;
+struct rules;
+struct alias_index;
 
 struct pipeline_settings {
 	const char *rules_dir;          /* required */
@@ -46,6 +48,12 @@ int pipeline_set_names(struct pipeline *p, const char *names_json, size_t len,
 		       char **reterr_reason);
 /* The rule set's version (SHA-256 of its files). */
 const char *pipeline_rules_version(const struct pipeline *p);
+
+/* The loaded rules and the site and center indexes (NULL until names are
+ * set), for `divemap-ingest match`; owned by the pipeline. */
+const struct rules *pipeline_rules(const struct pipeline *p);
+struct alias_index *pipeline_site_index(struct pipeline *p);
+struct alias_index *pipeline_center_index(struct pipeline *p);
 
 /* 0 with *ret_json; -EBADMSG with *reterr_reason when the message cannot
  * be decoded (over a bound, broken MIME). */

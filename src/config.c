@@ -367,8 +367,12 @@ static int config_ini_line(void *user, const char *section, const char *name, co
 	return set_error(st, "[%s] %s: unknown key", section, name);
 }
 
-static void config_defaults(struct config *c)
+static int config_defaults(struct config *c)
 {
+	c->parser.rules_dir = strdup(PKGDATADIR "/rules");
+	c->parser.rules_override_dir = strdup(SYSCONFDIR "/divemap-ingest/rules");
+	if (!c->parser.rules_dir || !c->parser.rules_override_dir)
+		return -ENOMEM;
 	c->database.connect_attempts = 10;
 	c->database.connect_retry_min_ms = 1000;
 	c->database.connect_retry_max_ms = 5000;
@@ -383,6 +387,7 @@ static void config_defaults(struct config *c)
 	c->parser.store_likely_duplicates = false;
 	c->log.level = LOG_INFO;
 	c->log.target = LOG_TARGET_AUTO;
+	return 0;
 }
 
 static int check_sources(struct config *c, char **reterr_reason)
@@ -457,7 +462,9 @@ int config_load(const char *path, struct config **ret, char **reterr_reason)
 	*reterr_reason = NULL;
 	if (!c)
 		return -ENOMEM;
-	config_defaults(c);
+	r = config_defaults(c);
+	if (r < 0)
+		return r;
 	r = config_read_file(c, path ? path : CONFIG_DEFAULT_PATH, path != NULL, reterr_reason);
 	if (r < 0)
 		return r;

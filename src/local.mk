@@ -46,3 +46,4 @@ libdivemap_a_SOURCES += src/cmd-rules.c
 libdivemap_a_SOURCES += src/cmd-log.c src/cmd-log.h src/cmd-report.c
 libdivemap_a_SOURCES += src/cmd-serve.c
 libdivemap_a_SOURCES += src/writer-unresolved.c src/writer-private.h
+libdivemap_a_SOURCES += src/cmd-match.c

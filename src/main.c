@@ -19,23 +19,30 @@ struct cli {
 	struct config *cfg;
 };
 
-extern const struct command command_migrate;
-extern const struct command command_parse;
-extern const struct command command_worker;
-extern const struct command command_reparse;
+/* The commands, in the order --help lists them. */
 extern const struct command command_serve;
+extern const struct command command_parse;
+extern const struct command command_reparse;
 extern const struct command command_log;
 extern const struct command command_report;
+extern const struct command command_match;
+extern const struct command command_rules;
+extern const struct command command_migrate;
+extern const struct command command_worker;
+// clang-format off
 static const struct command *const commands[] = {
-    &command_migrate,
-    &command_parse,
-    &command_worker,
-    &command_reparse,
-    &command_serve,
-    &command_log,
-    &command_report,
-    NULL,
+	&command_serve,
+	&command_parse,
+	&command_reparse,
+	&command_log,
+	&command_report,
+	&command_match,
+	&command_rules,
+	&command_migrate,
+	&command_worker,
+	NULL,
 };
+// clang-format on
 
 static void usage(FILE *out)
 {

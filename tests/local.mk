@@ -128,3 +128,5 @@ check_PROGRAMS += tests/itest-imap-serve
 TESTS += tests/itest-imap-serve
 tests_itest_imap_serve_SOURCES = tests/itest-imap-serve.c
 tests_itest_imap_serve_LDADD = $(TEST_LIBS)
+TESTS += tests/test-match.sh tests/itest-match.sh
+EXTRA_DIST += tests/test-match.sh tests/itest-match.sh

@@ -39,7 +39,7 @@ start() {
 	[ "$(id -u)" = 0 ] && asroot=(--user=root)
 	# ::1 too, when the machine has an IPv6 loopback
 	[ -e /proc/net/if_inet6 ] && grep -q '^0\{31\}1 ' /proc/net/if_inet6 && bind='127.0.0.1,::1'
-	mariadb-install-db --no-defaults "${asroot[@]}" --datadir="$d/data" \
+	mariadb-install-db --no-defaults "${asroot[@]}" --datadir="$d/data" --tmpdir="$d" \
 		--auth-root-authentication-method=normal --skip-test-db --skip-name-resolve \
 		--innodb-log-file-size=8M >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; exit 1; }
 	for _ in 1 2 3 4 5; do
