@@ -402,7 +402,7 @@ static void list_table(const struct out *o, const struct db_rows *rows)
 		return;
 	}
 	/* PARSED(19) NL(10) STATUS(8) TRIPS(5) DIVES(5) UNRES(5) CENTER(22), 2 apart */
-	subject_cols = o->width > 92 ? o->width - 92 : 0;
+	subject_cols = o->width > 112 ? o->width - 92 : 20;
 	if (o->color)
 		fputs("\033[1m", o->f);
 	fprintf(o->f, "%-19s  %10s  %-8s  %5s  %5s  %5s  %-22s  SUBJECT", "PARSED (UTC)",
@@ -533,7 +533,10 @@ static int list_unresolved(struct db *db, const struct log_opts *o)
 		fputs("  ", stdout);
 		put_time(stdout, db_cell(rows, i, 4), 19);
 		fputs("  ", stdout);
-		best_candidate(stdout, db_cell(rows, i, 6), out.width > 72 ? out.width - 72 : 0);
+		best_candidate(stdout, db_cell(rows, i, 6),
+			       !out.width       ? 0
+			       : out.width > 92 ? out.width - 72
+						: 20);
 		fputc('\n', stdout);
 	}
 	return 0;
