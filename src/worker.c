@@ -269,13 +269,19 @@ static int worker_request(struct worker *w, struct frame *f, const void *p, size
 	if (p) {
 		r = frame_memfd_new("divemap-worker", p, n, &fd);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 	r = frame_send(w->sock, f, fd);
 	if (r == -EPIPE || r == -ECONNRESET) {
 		worker_stop(w, NULL, reterr_reason);
 		return -ECHILD;
 	}
+	if (r >= 0)
+		return r;
+fail:
+	errno = -r;
+	if (asprintf(reterr_reason, "cannot pass data to the worker: %m") < 0)
+		*reterr_reason = NULL;
 	return r;
 }
 

@@ -7,10 +7,14 @@
 #include <setjmp.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -177,6 +181,113 @@ static void test_worker_sandbox_holds(void **state)
 		fail_msg("the worker got out: %s", out);
 }
 
+/* The child's side on a socketpair, re-executed as the worker would be. */
+enum { T_HELLO = 1, T_READY = 2, T_MESSAGE = 5 }; /* worker.c's numbering */
+
+static pid_t start_child(int sv[2])
+{
+	pid_t pid;
+
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	assert_true(n > 0);
+	exe[n] = '\0';
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* fd 3 without close-on-exec */
+		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) == 0 : dup2(sv[1], 3) == 3)
+			execl(exe, "divemap-ingest", "worker", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	return pid;
+}
+
+static int child_status(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void send_hello(int sock)
+{
+	struct frame f;
+
+	frame_begin(&f, T_HELLO, 1);
+	assert_int_equal(frame_add_u32(&f, 1), 0);
+	assert_int_equal(frame_add_str(&f, "rules"), 0);
+	assert_int_equal(frame_add_str(&f, ""), 0);
+	assert_int_equal(frame_add_u64(&f, 1000), 0);
+	assert_int_equal(frame_send(sock, &f, -1), 0);
+	frame_done(&f);
+	assert_int_equal(frame_recv(sock, FRAME_MAX_CONTROL, 0, &f), 0);
+	assert_int_equal(f.type, T_READY);
+	frame_done(&f);
+}
+
+static void test_worker_child_ends_on_end_of_stream(void **state)
+{
+	int sv[2];
+	pid_t pid = start_child(sv);
+
+	close(sv[0]);
+	assert_int_equal(child_status(pid), 0);
+}
+
+static void test_worker_child_exits_on_unknown_frame(void **state)
+{
+	struct frame f;
+	int sv[2];
+	pid_t pid = start_child(sv);
+
+	send_hello(sv[0]);
+	frame_begin(&f, 99, 2);
+	assert_int_equal(frame_send(sv[0], &f, -1), 0);
+	frame_done(&f);
+	assert_int_equal(frame_recv(sv[0], FRAME_MAX_CONTROL, 0, &f), -ECONNRESET);
+	close(sv[0]);
+	assert_int_equal(child_status(pid), 1);
+}
+
+static void test_worker_child_wants_hello_first(void **state)
+{
+	struct frame f;
+	int sv[2], fd;
+	pid_t pid = start_child(sv);
+
+	assert_int_equal(frame_memfd_new("m", "x", 1, &fd), 0);
+	frame_begin(&f, T_MESSAGE, 1);
+	assert_int_equal(frame_send(sv[0], &f, fd), 0);
+	frame_done(&f);
+	close(fd);
+	assert_int_equal(frame_recv(sv[0], FRAME_MAX_CONTROL, 0, &f), -ECONNRESET);
+	close(sv[0]);
+	assert_int_equal(child_status(pid), 1);
+}
+
+static void test_worker_child_refuses_unsealed_message(void **state)
+{
+	struct frame f;
+	int sv[2], fd = memfd_create("unsealed", MFD_CLOEXEC);
+	pid_t pid = start_child(sv);
+
+	send_hello(sv[0]);
+	assert_int_equal(write(fd, "x", 1), 1);
+	frame_begin(&f, T_MESSAGE, 2);
+	assert_int_equal(frame_send(sv[0], &f, fd), 0);
+	frame_done(&f);
+	close(fd);
+	assert_int_equal(frame_recv(sv[0], FRAME_MAX_CONTROL, 0, &f), -ECONNRESET);
+	close(sv[0]);
+	assert_int_equal(child_status(pid), 1);
+}
+
 /* The pids of this process's children. */
 static size_t children(pid_t *pids, size_t max)
 {
@@ -245,6 +356,10 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_worker_dead_while_idle_is_replaced_silently),
 	    cmocka_unit_test(test_worker_sandbox_holds),
 	    cmocka_unit_test(test_worker_bad_rules_fail_worker_new),
+	    cmocka_unit_test(test_worker_child_ends_on_end_of_stream),
+	    cmocka_unit_test(test_worker_child_exits_on_unknown_frame),
+	    cmocka_unit_test(test_worker_child_wants_hello_first),
+	    cmocka_unit_test(test_worker_child_refuses_unsealed_message),
 	    cmocka_unit_test(test_worker_thousand_messages_no_fd_leak),
 	};
 
