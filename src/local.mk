@@ -47,3 +47,4 @@ libdivemap_a_SOURCES += src/cmd-log.c src/cmd-log.h src/cmd-report.c
 libdivemap_a_SOURCES += src/cmd-serve.c
 libdivemap_a_SOURCES += src/writer-unresolved.c src/writer-private.h
 libdivemap_a_SOURCES += src/cmd-match.c
+libdivemap_a_SOURCES += src/source-imap-session.c src/source-imap-private.h

@@ -1,94 +1,28 @@
-/* source-imap.c: the IMAP driver, see source-imap.h.
+/* source-imap.c: the IMAP driver, see source-imap.h; the session itself
+ * (connect, TLS, login) is in source-imap-session.c.
  *
  * libetpan is blocking: every call waits at most timeout_s (connect, TLS
  * handshake, each read and write), so the event loop is never stuck longer.
  * Only IDLE waits in the loop itself, as an I/O source on the session's fd. */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <libetpan/libetpan.h>
 
 #include "buf.h"
-#include "config.h"
 #include "db.h"
 #include "log.h"
+#include "source-imap-private.h"
 #include "source-imap.h"
-#include "source.h"
 #include "strutil.h"
-#include "tls-verify.h"
 
-#define IMAP_MAX_PASSWORD 4096
-#define IMAP_MAX_UIDS     1000000u /* one UID SEARCH result */
-
-struct imap_msg {
-	uint32_t uid;
-	char *data;
-	size_t len, full_size;
-};
-
-struct imap_source {
-	struct source base;
-	/* settings */
-	char *host, *user, *password, *mailbox, *ca_file, *move_to, *account;
-	unsigned port, idle_interval_s, poll_interval_s, timeout_s, batch_size;
-	enum imap_tls tls;
-	enum imap_after after;
-	bool allow_plaintext;
-	/* session: imap is NULL when not connected */
-	mailimap *imap;
-	bool has_idle, has_move, has_uidplus;
-	uint32_t sel_uidvalidity;
-	/* checkpoint: the last UID handed out under cp_uidvalidity (0: none) */
-	uint32_t cp_uidvalidity, last_uid;
-	bool stale; /* report -ESTALE once */
-	/* work: UIDs found, and the fetched batch */
-	uint32_t *uids;
-	size_t n_uids, next_uid;
-	struct imap_msg *batch;
-	size_t n_batch, next_msg;
-	struct imap_msg cur; /* in hand */
-	char *ref;
-	/* watch */
-	sd_event *event;
-	sd_event_source *idle_io, *timer;
-	bool idling;
-	source_wake_fn wake;
-	void *userdata;
-};
+#define IMAP_MAX_UIDS 1000000u /* one UID SEARCH result */
 
 static struct imap_source *is_of(struct source *s)
 {
 	return (struct imap_source *)s;
-}
-
-static bool code_is_fatal(int code)
-{
-	switch (code) {
-	case MAILIMAP_ERROR_STREAM:
-	case MAILIMAP_ERROR_PARSE:
-	case MAILIMAP_ERROR_FATAL:
-	case MAILIMAP_ERROR_PROTOCOL:
-	case MAILIMAP_ERROR_SSL:
-	case MAILIMAP_ERROR_MEMORY:
-	case MAILIMAP_ERROR_CONNECTION_REFUSED:
-	case MAILIMAP_ERROR_BAD_STATE:
-	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
-		return true;
-	default:
-		return false;
-	}
 }
 
 static void free_msgs(struct imap_source *is)
@@ -114,8 +48,7 @@ static void stop_watch_sources(struct imap_source *is)
 	is->idling = false;
 }
 
-/* Drops a broken session without the LOGOUT that mailimap_free would wait for. */
-static void disconnect(struct imap_source *is)
+void imap_disconnect(struct imap_source *is)
 {
 	stop_watch_sources(is);
 	if (!is->imap)
@@ -132,250 +65,15 @@ static void disconnect(struct imap_source *is)
 /* A libetpan result: connection-fatal codes drop the session. */
 static int imap_error(struct imap_source *is, int code, const char *what)
 {
-	if (code_is_fatal(code)) {
+	if (imap_code_is_fatal(code)) {
 		log_debug("imap %s: %s failed (libetpan error %d): connection lost", is->base.name,
 			  what, code);
-		disconnect(is);
+		imap_disconnect(is);
 		return -ECONNRESET; /* STREAM is a timeout or the peer's close alike */
 	}
 	log_warning("imap %s: %s failed: the server said no (libetpan error %d)", is->base.name,
 		    what, code);
 	return -EIO;
-}
-
-/* ---- connecting ---- */
-
-static int tcp_connect(struct imap_source *is, char **reterr_reason)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
-	struct addrinfo *ai = NULL;
-	char port[8];
-	int r, fd = -1, err = ECONNREFUSED;
-
-	snprintf(port, sizeof(port), "%u", is->port);
-	r = getaddrinfo(is->host, port, &hints, &ai);
-	if (r != 0) {
-		if (asprintf(reterr_reason, "cannot resolve '%s': %s", is->host, gai_strerror(r)) <
-		    0)
-			*reterr_reason = NULL;
-		return r == EAI_NONAME ? -EHOSTUNREACH : -ECONNRESET;
-	}
-	for (struct addrinfo *a = ai; a; a = a->ai_next) {
-		struct pollfd p;
-		socklen_t len = sizeof(err);
-
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			    a->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			err = 0;
-		else if (errno != EINPROGRESS)
-			err = errno;
-		else {
-			p = (struct pollfd){.fd = fd, .events = POLLOUT};
-			r = poll(&p, 1, (int)is->timeout_s * 1000);
-			if (r == 0)
-				err = ETIMEDOUT;
-			else if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-				err = errno;
-		}
-		if (err == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd < 0) {
-		errno = err;
-		if (asprintf(reterr_reason, "cannot connect to %s:%u: %m", is->host, is->port) < 0)
-			*reterr_reason = NULL;
-		return err == ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
-	}
-	/* libetpan waits with its own timeouts on a blocking fd; keepalive finds dead peers */
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	{
-		int on = 1, idle = 60, intvl = 20, cnt = 3;
-		(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	}
-	return fd;
-}
-
-static void sni_callback(struct mailstream_ssl_context *ctx, void *data)
-{
-	(void)mailstream_ssl_set_server_name(ctx, data);
-}
-
-static int verify_stream(struct imap_source *is, mailstream *s, char **reterr_reason)
-{
-	carray *chain = mailstream_get_certificate_chain(s);
-	struct tls_der der[16];
-	size_t n = 0;
-	int r;
-
-	if (chain) {
-		n = carray_count(chain);
-		if (n > ELEMENTSOF(der))
-			n = ELEMENTSOF(der);
-		for (size_t i = 0; i < n; i++) {
-			MMAPString *c = carray_get(chain, (unsigned)i);
-			der[i] = (struct tls_der){(const unsigned char *)c->str, c->len};
-		}
-	}
-	r = tls_verify_chain(der, n, is->host, is->ca_file, reterr_reason);
-	if (chain)
-		mailstream_certificate_chain_free(chain);
-	return r;
-}
-
-static int open_stream(struct imap_source *is, char **reterr_reason)
-{
-	mailstream *s;
-	int fd, r;
-
-	fd = tcp_connect(is, reterr_reason);
-	if (fd < 0)
-		return fd;
-	if (is->tls == IMAP_TLS_IMPLICIT)
-		s = mailstream_ssl_open_with_callback_timeout(fd, is->timeout_s, sni_callback,
-							      is->host);
-	else
-		s = mailstream_socket_open_timeout(fd, is->timeout_s);
-	if (!s) {
-		close(fd);
-		if (asprintf(reterr_reason, "%s with %s:%u failed",
-			     is->tls == IMAP_TLS_IMPLICIT ? "TLS handshake" : "stream set-up",
-			     is->host, is->port) < 0)
-			*reterr_reason = NULL;
-		return -ECONNRESET;
-	}
-	if (is->tls == IMAP_TLS_IMPLICIT) {
-		r = verify_stream(is, s, reterr_reason);
-		if (r < 0) {
-			mailstream_close(s);
-			return r;
-		}
-	}
-	r = mailimap_connect(is->imap, s); /* takes s, reads the greeting */
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		if (asprintf(reterr_reason, "%s:%u sent no IMAP greeting (libetpan error %d)",
-			     is->host, is->port, r) < 0)
-			*reterr_reason = NULL;
-		return -ECONNRESET;
-	}
-	return 0;
-}
-
-static int refresh_capabilities(struct imap_source *is)
-{
-	struct mailimap_capability_data *cap = NULL;
-	int r = mailimap_capability(is->imap, &cap);
-
-	if (cap)
-		mailimap_capability_data_free(cap);
-	return r;
-}
-
-static int start_tls(struct imap_source *is, char **reterr_reason)
-{
-	int r;
-
-	if (!mailimap_has_extension(is->imap, "STARTTLS")) {
-		r = refresh_capabilities(is);
-		if (r != MAILIMAP_NO_ERROR)
-			return -ECONNRESET;
-	}
-	if (!mailimap_has_extension(is->imap, "STARTTLS")) {
-		if (asprintf(reterr_reason,
-			     "%s:%u offers no STARTTLS; refusing to log in without TLS", is->host,
-			     is->port) < 0)
-			*reterr_reason = NULL;
-		return -EPERM;
-	}
-	r = mailimap_socket_starttls_with_callback(is->imap, sni_callback, is->host);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (asprintf(reterr_reason, "STARTTLS with %s:%u failed (libetpan error %d)",
-			     is->host, is->port, r) < 0)
-			*reterr_reason = NULL;
-		return r == MAILIMAP_ERROR_STARTTLS ? -EPERM : -ECONNRESET;
-	}
-	r = verify_stream(is, is->imap->imap_stream, reterr_reason);
-	if (r < 0)
-		return r;
-	/* what was said before TLS is not to be believed */
-	return refresh_capabilities(is) == MAILIMAP_NO_ERROR ? 0 : -ECONNRESET;
-}
-
-static int login_and_select(struct imap_source *is, char **reterr_reason)
-{
-	int r;
-
-	r = mailimap_login(is->imap, is->user, is->password);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (asprintf(reterr_reason, "%s:%u refused the login of '%s'%s", is->host, is->port,
-			     is->user, code_is_fatal(r) ? " (connection lost)" : "") < 0)
-			*reterr_reason = NULL;
-		return code_is_fatal(r) ? -ECONNRESET : -EACCES;
-	}
-	if (refresh_capabilities(is) != MAILIMAP_NO_ERROR) /* MOVE, UIDPLUS come after login */
-		return -ECONNRESET;
-	r = mailimap_select(is->imap, is->mailbox);
-	if (r != MAILIMAP_NO_ERROR || !is->imap->imap_selection_info) {
-		if (asprintf(reterr_reason, "cannot select mailbox '%s' on %s (libetpan error %d)",
-			     is->mailbox, is->host, r) < 0)
-			*reterr_reason = NULL;
-		return code_is_fatal(r) ? -ECONNRESET : -ENOENT;
-	}
-	is->sel_uidvalidity = is->imap->imap_selection_info->sel_uidvalidity;
-	is->has_idle = mailimap_has_idle(is->imap);
-	is->has_move = mailimap_has_extension(is->imap, "MOVE");
-	is->has_uidplus = mailimap_has_uidplus(is->imap);
-	return 0;
-}
-
-static int connect_session(struct imap_source *is)
-{
-	_cleanup_free_ char *why = NULL;
-	int r;
-
-	if (is->tls == IMAP_TLS_NONE && !is->allow_plaintext)
-		return log_error_errno(-EPERM,
-				       "imap %s: tls = none sends the password in clear; refused "
-				       "(set allow_plaintext = yes to permit it)",
-				       is->base.name);
-	is->imap = mailimap_new(0, NULL);
-	if (!is->imap)
-		return -ENOMEM;
-	mailimap_set_timeout(is->imap, is->timeout_s);
-	r = open_stream(is, &why);
-	if (r >= 0 && is->tls == IMAP_TLS_STARTTLS)
-		r = start_tls(is, &why);
-	if (r >= 0)
-		r = login_and_select(is, &why);
-	if (r < 0) {
-		disconnect(is);
-		errno = -r;
-		return log_full(r == -EPERM || r == -EACCES || r == -ENOENT ? LOG_ERR : LOG_DEBUG,
-				r, NULL, "imap %s: %s", is->base.name,
-				why ? why : "connection failed: %m");
-	}
-	if (is->cp_uidvalidity != 0 && is->cp_uidvalidity != is->sel_uidvalidity) {
-		log_warning("imap %s: UIDVALIDITY of '%s' changed from %u to %u: reading it "
-			    "again from the start",
-			    is->base.name, is->mailbox, is->cp_uidvalidity, is->sel_uidvalidity);
-		is->last_uid = 0;
-		is->stale = true;
-	}
-	is->cp_uidvalidity = is->sel_uidvalidity;
-	log_debug("imap %s: connected to %s:%u, '%s' selected (UIDVALIDITY %u, IDLE %s)",
-		  is->base.name, is->host, is->port, is->mailbox, is->sel_uidvalidity,
-		  is->has_idle ? "yes" : "no");
-	return 0;
 }
 
 /* ---- finding and fetching ---- */
@@ -698,7 +396,7 @@ static int imap_fetch(struct source *s, struct source_msg *ret)
 			return r;
 	}
 	if (!is->imap) {
-		r = connect_session(is);
+		r = imap_session_connect(is);
 		if (r < 0)
 			return r;
 	}
@@ -795,7 +493,7 @@ static void imap_close(struct source *s)
 	if (is->imap && !is->idling) {
 		mailimap_logout(is->imap); /* polite, bounded by timeout_s */
 	}
-	disconnect(is);
+	imap_disconnect(is);
 	is->timer = sd_event_source_disable_unref(is->timer);
 	sd_event_unref(is->event);
 	free(is->cur.data);
@@ -823,55 +521,6 @@ static const struct source_driver imap_driver = {
 };
 
 /* ---- opening ---- */
-
-/* password_file, else the systemd credential imap-password-NAME. */
-static int read_password(const struct config_source *cs, char **ret, char **reterr_reason)
-{
-	_cleanup_free_ char *cred = NULL;
-	const char *path = cs->password_file, *dir = getenv("CREDENTIALS_DIRECTORY");
-	_cleanup_close_ int fd = -1;
-	char *pw;
-	ssize_t n;
-	size_t len = 0;
-
-	if (!path && dir) {
-		if (asprintf(&cred, "%s/imap-password-%s", dir, cs->name) < 0)
-			return -ENOMEM;
-		path = cred;
-	}
-	if (!path)
-		return asprintf(reterr_reason,
-				"[imap %s] has no password_file and no credential "
-				"imap-password-%s (LoadCredential=)",
-				cs->name, cs->name) < 0
-			   ? -ENOMEM
-			   : -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		int r = -errno;
-		return asprintf(reterr_reason, "[imap %s] cannot read the password file '%s': %m",
-				cs->name, path) < 0
-			   ? -ENOMEM
-			   : r;
-	}
-	pw = calloc(1, IMAP_MAX_PASSWORD + 1);
-	if (!pw)
-		return -ENOMEM;
-	while (len < IMAP_MAX_PASSWORD && (n = read(fd, pw + len, IMAP_MAX_PASSWORD - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			free(pw);
-			return r;
-		}
-		len += (size_t)n;
-	}
-	while (len > 0 && (pw[len - 1] == '\n' || pw[len - 1] == '\r'))
-		pw[--len] = '\0';
-	*ret = pw;
-	return 0;
-}
 
 static char *dup_or_null(const char *s, bool *failed)
 {
@@ -929,7 +578,7 @@ int source_imap_open(const struct config_source *cs, size_t max_message_size, st
 		imap_close(&is->base);
 		return failed || (cs->host && cs->user) ? -ENOMEM : -EINVAL;
 	}
-	r = read_password(cs, &is->password, reterr_reason);
+	r = imap_read_password(cs, &is->password, reterr_reason);
 	if (r < 0) {
 		imap_close(&is->base);
 		return r;
@@ -990,5 +639,5 @@ int source_imap_connect(struct source *s)
 
 	if (!source_is_imap(s))
 		return -EINVAL;
-	return is->imap ? 0 : connect_session(is);
+	return is->imap ? 0 : imap_session_connect(is);
 }
