@@ -255,6 +255,7 @@ unsigned worker_sandbox_apply(char *description, size_t size)
 	ll = sandbox_landlock();
 #ifdef __SANITIZE_ADDRESS__
 	sc = -EOPNOTSUPP; /* the sanitizers' runtime clones and ptraces */
+	(void)sandbox_seccomp;
 #else
 	sc = sandbox_seccomp();
 #endif
