@@ -29,6 +29,7 @@ struct resolution {
 	char *name;
 	int r; /* alias_index_resolve()'s */
 	struct alias_match match;
+	bool reported; /* listed as unresolved in this result */
 };
 
 struct pipeline {
@@ -325,50 +326,55 @@ static json_t *candidate_json(const struct alias_candidate *c)
 			 "method", alias_method_to_string(c->method), "score", c->score);
 }
 
-/* "match" on every dive with a name; an "unresolved" list for the log. */
+static json_t *unresolved_json(const struct resolution *res)
+{
+	json_t *cands = json_array();
+
+	if (res->match.best.id)
+		json_array_append_new(cands, candidate_json(&res->match.best));
+	if (res->match.runner_up.id)
+		json_array_append_new(cands, candidate_json(&res->match.runner_up));
+	return json_pack("{s:s, s:s, s:s, s:o}", "kind", "site", "name", res->name, "why",
+			 res->r == -ENOTUNIQ ? "ambiguous" : "no match", "candidates", cands);
+}
+
+/* "match" on every dive with a site name, and the "unresolved" list: the
+ * dive-site names of the result that did not resolve, once each. (The
+ * extractor also asks about phrases it then rejects as sites: those are
+ * not the admin's business.) */
 static int add_matches(struct pipeline *p, json_t *root, bool *ret_partial)
 {
 	json_t *unresolved = json_array(), *trip, *dive;
 	size_t i, j;
+	int id;
 
 	if (!unresolved)
 		return -ENOMEM;
-	*ret_partial = false;
-	json_array_foreach(json_object_get(root, "trips"), i, trip)
-	{
-		json_array_foreach(json_object_get(trip, "dives"), j, dive)
-		{
-			const char *name =
-			    json_string_value(json_object_get(dive, "dive_site_name"));
-			struct resolution *res = name ? resolution_find(p, name) : NULL;
+	json_array_foreach(json_object_get(root, "trips"), i,
+			   trip){json_array_foreach(json_object_get(trip, "dives"), j, dive){
+	    const char *name = json_string_value(json_object_get(dive, "dive_site_name"));
+	struct resolution *res;
 
-			if (!res)
-				continue;
-			if (res->r == 0) {
-				json_object_set_new(dive, "match",
-						    candidate_json(&res->match.best));
-				continue;
-			}
-			*ret_partial = true;
-		}
+	if (!name)
+		continue;
+	if (!resolution_find(p, name) && resolve_site(p, name, &id) == -ENOMEM) {
+		json_decref(unresolved);
+		return -ENOMEM;
 	}
-	for (size_t k = 0; k < p->n_res; k++) {
-		struct resolution *res = &p->res[k];
-		json_t *cands = json_array();
-
-		if (res->r == 0)
-			continue;
-		if (res->match.best.id)
-			json_array_append_new(cands, candidate_json(&res->match.best));
-		if (res->match.runner_up.id)
-			json_array_append_new(cands, candidate_json(&res->match.runner_up));
-		json_array_append_new(
-		    unresolved,
-		    json_pack("{s:s, s:s, s:s, s:o}", "kind", "site", "name", res->name, "why",
-			      res->r == -ENOTUNIQ ? "ambiguous" : "no match", "candidates", cands));
+	res = resolution_find(p, name);
+	if (!res)
+		continue;
+	if (res->r == 0)
+		json_object_set_new(dive, "match", candidate_json(&res->match.best));
+	else if (!res->reported) {
+		res->reported = true;
+		json_array_append_new(unresolved, unresolved_json(res));
 	}
-	json_object_set_new(root, "unresolved", unresolved);
-	return 0;
+}
+}
+*ret_partial = json_array_size(unresolved) > 0;
+json_object_set_new(root, "unresolved", unresolved);
+return 0;
 }
 
 static json_t *warnings_json(const struct message *m, const struct extract_result *x,
@@ -464,6 +470,8 @@ int pipeline_run(struct pipeline *p, const char *raw, size_t len, char **ret_jso
 		r = run_extractor(p, m, &x, reterr_reason);
 	else
 		warning = "no Date header: dates cannot be resolved, no trips extracted";
+	if (r == 0 && !warning && !p->sites)
+		warning = "no dive sites loaded: site names are not resolved";
 	if (r == 0)
 		r = build_result(p, m, x, warning, &root);
 	if (r == 0) {
