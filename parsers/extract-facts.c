@@ -293,7 +293,7 @@ int ex_group_int(const struct ex *x, const struct hit *h, enum rule_group g, int
 {
 	static const char *const vocab_of[_RG_MAX] = {
 	    [RG_MONTH] = "month",  [RG_WEEKDAY] = "weekday", [RG_REL] = "relday",
-	    [RG_COUNT] = "number", [RG_N] = "number",
+	    [RG_COUNT] = "number", [RG_N] = "number",        [RG_MIN] = "minute_word",
 	};
 	char digits[8];
 	const char *key = NULL;

@@ -419,6 +419,31 @@ static void test_extract_weekdays_fall_in_the_subject_dates(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_clock_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		int minutes;
+	} t[] = {
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού 8 και μισή, 40€.\n", 8 * 60 + 30},
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού στις 7 το απόγευμα, 40€.\n", 19 * 60},
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού 9πμ, 40€.\n", 9 * 60},
+	    {"Σάββατο 6/9 Ποθητός, αναχώρηση 0930, 40€.\n", 9 * 60 + 30},
+	    {"Saturday 6 September: Blue Hole, meet at half past 8, €40.\n", 8 * 60 + 30},
+	    {"Saturday 6 September: Blue Hole, meet 6:45 pm, €40.\n", 18 * 60 + 45},
+	    {"Saturday 6 September: Blue Hole at noon, €40.\n", 12 * 60},
+	    {"Saturday 6 September: Blue Hole, meet 09.15, back by 14:00, €40.\n", 9 * 60 + 15},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct extract_result *r = run(t[i].text, 2025, 9, 1);
+		assert_int_equal(r->n_trips, 1);
+		if (r->trips[0].time != t[i].minutes)
+			fail_msg("'%s': %d", t[i].text, r->trips[0].time);
+		extract_result_free(r);
+	}
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -462,6 +487,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_dive_times_are_only_the_dives),
 	    cmocka_unit_test(test_extract_one_line_several_trips),
 	    cmocka_unit_test(test_extract_weekdays_fall_in_the_subject_dates),
+	    cmocka_unit_test(test_extract_clock_forms),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
