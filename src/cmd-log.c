@@ -150,7 +150,7 @@ static void help(FILE *out)
 {
 	fputs("Usage: divemap-ingest log [OPTIONS]\n"
 	      "       divemap-ingest log --unresolved [--since DATE] [--limit N] [--json]\n"
-	      "       divemap-ingest log show NEWSLETTER_ID\n"
+	      "       divemap-ingest log show NEWSLETTER_ID [--json]\n"
 	      "       divemap-ingest report --html FILE [OPTIONS]\n"
 	      "\n"
 	      "The parse log: the last parse of each stored message, newest first.\n"
@@ -561,13 +561,22 @@ static int run_log(int argc, char **argv, struct cli *cli)
 	_cleanup_(db_freep) struct db *db = NULL;
 	struct log_opts o = {0};
 	bool show = argc >= 2 && streq(argv[1], "show");
+	const char *id = NULL;
 	int r;
 
 	if (show) {
-		if (argc != 3 || streq(argv[2], "--help") || streq(argv[2], "-h")) {
-			help(argc == 3 ? stdout : stderr);
-			return argc == 3 ? EX_OK : EX_USAGE;
-		}
+		for (int i = 2; i < argc; i++)
+			if (streq(argv[i], "--json"))
+				o.json = true;
+			else if (streq(argv[i], "--help") || streq(argv[i], "-h"))
+				return help(stdout), EX_OK;
+			else if (!id)
+				id = argv[i];
+			else
+				id = "";
+		if (!id || !id[0])
+			return log_error("usage: divemap-ingest log show NEWSLETTER_ID [--json]"),
+			       EX_USAGE;
 	} else {
 		r = parse_args(argc, argv, &o, false);
 		if (r != 0)
@@ -582,7 +591,7 @@ static int run_log(int argc, char **argv, struct cli *cli)
 	if (r != 0)
 		return r;
 	if (show)
-		r = cmdlog_show(db, argv[2]);
+		r = cmdlog_show(db, id, o.json);
 	else if (o.unresolved)
 		r = list_unresolved(db, &o);
 	else

@@ -65,7 +65,7 @@ int cmdlog_query(struct db *db, const struct log_opts *o, const char *columns, c
 		 bool limit, struct db_rows **ret);
 
 /* cmd-report.c */
-int cmdlog_show(struct db *db, const char *newsletter_id);
+int cmdlog_show(struct db *db, const char *newsletter_id, bool json);
 int cmdlog_report(struct db *db, const struct log_opts *o);
 
 #endif

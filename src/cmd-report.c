@@ -332,7 +332,53 @@ static void show_center(struct db *db, const struct out *o, const json_t *result
 	"LEFT JOIN ingest_parse_log l ON l.id = (SELECT MAX(l2.id) FROM ingest_parse_log l2 "      \
 	"WHERE l2.message_id = m.id) WHERE m.newsletter_id = ? ORDER BY m.id DESC LIMIT 1"
 
-int cmdlog_show(struct db *db, const char *arg)
+/* log show --json: the message, its last parse and the stored details. */
+static int show_json(const struct db_rows *r, long long nl)
+{
+	static const struct {
+		const char *key;
+		int col;
+	} keys[] = {
+	    {"subject", SH_SUBJECT}, {"sender", SH_SENDER},         {"sender_name", SH_SENDER_NAME},
+	    {"sent_at", SH_SENT},    {"message_id", SH_MESSAGE_ID}, {"parsed_at", SH_PARSED},
+	    {"status", SH_STATUS},   {"reason", SH_REASON},         {"rules_version", SH_RULES},
+	};
+	json_t *o = json_pack("{s:I, s:I}", "newsletter_id", (json_int_t)nl, "ingest_message_id",
+			      (json_int_t)cell_int(db_cell(r, 0, SH_MSG)));
+	int k;
+
+	for (size_t i = 0; o && i < ELEMENTSOF(keys); i++) {
+		const char *v = db_cell(r, 0, keys[i].col);
+		json_object_set_new(o, keys[i].key, v ? json_string(v) : json_null());
+	}
+	if (o && !db_cell(r, 0, SH_STATUS))
+		json_object_set_new(o, "status", json_string(db_cell(r, 0, SH_MSG_STATUS)));
+	for (int c = SH_TRIPS; o && c <= SH_DURATION; c++)
+		json_object_set_new(o,
+				    c == SH_TRIPS        ? "trips"
+				    : c == SH_DIVES      ? "dives"
+				    : c == SH_UNRESOLVED ? "unresolved"
+							 : "duration_us",
+				    db_cell(r, 0, c) ? json_integer(cell_int(db_cell(r, 0, c)))
+						     : json_null());
+	if (o) {
+		json_t *w = db_cell(r, 0, SH_WARNINGS)
+				? json_loads(db_cell(r, 0, SH_WARNINGS), 0, NULL)
+				: NULL;
+		json_t *d = db_cell(r, 0, SH_DETAILS)
+				? json_loads(db_cell(r, 0, SH_DETAILS), 0, NULL)
+				: NULL;
+		json_object_set_new(o, "warnings", w ? w : json_array());
+		json_object_set_new(o, "details", d ? d : json_null());
+	}
+	if (!o)
+		return -ENOMEM;
+	k = json_dumpf(o, stdout, JSON_INDENT(2)) < 0 || fputc('\n', stdout) == EOF ? -EIO : 0;
+	json_decref(o);
+	return k;
+}
+
+int cmdlog_show(struct db *db, const char *arg, bool json)
 {
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
 	struct out o = cmdlog_out();
@@ -350,6 +396,8 @@ int cmdlog_show(struct db *db, const char *arg)
 		return log_error_errno(r, "cannot read the parse log: %s", db_error(db));
 	if (rows->n_rows == 0)
 		return log_error("no stored message has newsletter %llu", nl), -ENOENT;
+	if (json)
+		return show_json(rows, (long long)nl);
 	show_header(&o, (long long)nl, rows);
 	if (db_cell(rows, 0, SH_DETAILS))
 		result = json_loads(db_cell(rows, 0, SH_DETAILS), 0, NULL);

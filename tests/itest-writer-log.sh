@@ -127,7 +127,14 @@ PY
 		[ "$got" = "$want" ] || fail "sql_mode '$mode': the alias stored is not the name ($got)"
 	done
 	sql -e "DELETE FROM dive_site_aliases WHERE dive_site_id IN (2, 3)"
-	ok "log show: values, snippets, rules; alias SQL exact under three sql_modes; no control characters"
+	di log show "$crafted" --json | python3 -c 'if True:
+		import json, sys
+		s = json.load(sys.stdin)
+		assert s["status"] == "partial" and s["trips"] == 0 and s["unresolved"] == 2, s
+		assert s["subject"] == "crafted \x1b]0;title\x07 subject", s["subject"]
+		assert [u["name"] for u in s["details"]["unresolved"]][0] == "O'"'"'Brien'"'"'s \"reef\"", s
+	' || fail "log show --json"
+	ok "log show: values, snippets, rules; alias SQL exact under three sql_modes; no control characters; --json"
 
 	# the list, its filters and JSON
 	di log >"$tmp/list" 2>&1 || fail "log"
