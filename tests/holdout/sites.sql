@@ -1,0 +1,68 @@
+-- Dive sites, aliases and diving centers that the held-out answers refer to.
+-- Replaces the corpus sites for this set. MySQL 8 / MariaDB 10.6+ dialect, UTF-8.
+SET NAMES utf8mb4;
+
+INSERT INTO diving_centers (id, name, email, website) VALUES
+ (101, 'Thalassa Diving Halkidiki', 'info@thalassadiving.example',   'https://thalassadiving.example'),
+ (102, 'Chania Blue Divers',        'crew@chaniablue.example',       'https://chaniablue.example'),
+ (103, 'Nautilus Naxos Diving',     'hello@nautilusnaxos.example',   'https://nautilusnaxos.example'),
+ (104, 'Paxos Ionian Divers',       'paxos@ioniandivers.example',    'https://ioniandivers.example'),
+ (105, 'Rhodes Scuba Point',        'info@rhodesscuba.example',      'https://rhodesscuba.example'),
+ (106, 'Milos Sub Aqua',            'book@milossubaqua.example',     'https://milossubaqua.example'),
+ (107, 'ΣΥΔΠ Πειραιά',              'syd@sydpeiraia.example',        'https://sydpeiraia.example'),
+ (108, 'Paphos Reef Divers',        'dive@paphosreef.example',       'https://paphosreef.example'),
+ (109, 'Vathy Tech Divers',         'ops@vathytech.example',         'https://vathytech.example');
+
+INSERT INTO dive_sites (id, name, country, region, latitude, longitude, max_depth) VALUES
+ (201, 'Ποσείδι',                'Greece', 'Halkidiki', 39.96300000, 23.35900000, 24.00),
+ (202, 'Καλαμίτσι',              'Greece', 'Halkidiki', 39.99000000, 23.99500000, 18.00),
+ (203, 'Ύφαλος Ξύφος',           'Greece', 'Halkidiki', 40.02000000, 23.41000000, 32.00),
+ (204, 'Νησίδα Θοδωρού',         'Greece', 'Crete',     35.53500000, 23.93800000, 35.00),
+ (205, 'Λαζαρέτα',               'Greece', 'Crete',     35.52700000, 23.96000000, 20.00),
+ (206, 'Σπηλιά του Ελέφαντα',    'Greece', 'Crete',     35.46000000, 24.26000000, 10.00),
+ (207, 'Σπηλιά Καλαντός',        'Greece', 'Naxos',     36.93500000, 25.44000000, 22.00),
+ (208, 'Ύφαλος Αμμίτη',          'Greece', 'Naxos',     37.07000000, 25.35000000, 30.00),
+ (209, 'Ύφαλος Αγίας Άννας',     'Greece', 'Naxos',     37.06200000, 25.35800000, 16.00),
+ (210, 'Ορθόλιθος',              'Greece', 'Paxos',     39.19000000, 20.18500000, 28.00),
+ (211, 'Μογγονήσι',              'Greece', 'Paxos',     39.17500000, 20.20000000, 25.00),
+ (212, 'Σπηλιά Υπαπαντή',        'Greece', 'Paxos',     39.23000000, 20.12000000, 38.00),
+ (213, 'Καλλιθέα',               'Greece', 'Rhodes',    36.38000000, 28.24000000, 20.00),
+ (214, 'Ναυάγιο Αλκυών',         'Greece', 'Rhodes',    36.45000000, 28.23000000, 32.00),
+ (215, 'Λαδικό',                 'Greece', 'Rhodes',    36.32000000, 28.20500000, 18.00),
+ (216, 'Κλέφτικο',               'Greece', 'Milos',     36.64000000, 24.35000000, 30.00),
+ (217, 'Ακρωτήρι Βάνι',          'Greece', 'Milos',     36.75000000, 24.37000000, 27.00),
+ (218, 'Ναυάγιο Πατρίς',         'Greece', 'Attica',    37.66000000, 24.09500000, 60.00),
+ (219, 'Φλέβες',                 'Greece', 'Attica',    37.77000000, 23.77000000, 30.00),
+ (220, 'Zenobia',                'Cyprus', 'Larnaca',   34.90000000, 33.66000000, 42.00),
+ (221, 'Amphorae Cave',          'Cyprus', 'Paphos',    34.75000000, 32.40500000, 12.00),
+ (222, 'Vera K',                 'Cyprus', 'Paphos',    34.75500000, 32.41000000, 12.00),
+ (223, 'Ναυάγιο Britannic',      'Greece', 'Kea',       37.70000000, 24.28000000, 120.00),
+ (224, 'Ναυάγιο Κυρά Λένη',      'Greece', 'Attica',    37.62500000, 24.10000000, 22.00),
+ (225, 'Ναυάγιο Burdigala',      'Greece', 'Kea',       37.60000000, 24.26000000, 75.00);
+
+INSERT INTO dive_site_aliases (dive_site_id, alias) VALUES
+ (201, 'Posidi'), (201, 'Ακρωτήριο Ποσείδι'),
+ (202, 'Kalamitsi'), (202, 'Σπηλιά Καλαμιτσίου'),
+ (203, 'Xyfos reef'), (203, 'Ξύφος'),
+ (204, 'Thodorou island'), (204, 'Θοδωρού'), (204, 'Agioi Theodoroi'),
+ (205, 'Lazareta'),
+ (206, 'Elephant cave'), (206, 'Σπηλιά Ελέφαντα'),
+ (207, 'Kalandos cave'),
+ (208, 'Ammitis reef'),
+ (209, 'Agia Anna reef'),
+ (210, 'Ortholithos'), (210, 'Ορτολίθος'),
+ (211, 'Mongonisi'), (211, 'Mogonisi'),
+ (212, 'Ypapanti cave'), (212, 'Υπαπαντή'),
+ (213, 'Kallithea'), (213, 'Kallithea springs'),
+ (214, 'Alkyon wreck'),
+ (215, 'Ladiko'), (215, 'Ladiko bay'),
+ (216, 'Kleftiko'),
+ (217, 'Vani cape'), (217, 'Cape Vani'),
+ (218, 'Patris'), (218, 'Patris wreck'),
+ (219, 'Fleves'),
+ (220, 'Zenobia wreck'), (220, 'Ζηνοβία'),
+ (221, 'Σπηλιά Αμφορέων'),
+ (222, 'Vera K wreck'),
+ (223, 'Britannic'), (223, 'HMHS Britannic'), (223, 'Βρετανικός'),
+ (224, 'Kyra Leni'),
+ (225, 'Burdigala');
