@@ -66,6 +66,9 @@ int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n);
 void ex_cands_free(struct cand *c, size_t n);
 bool ex_is_word_in(const struct ex *x, const char *vocab, const char *s, size_t n);
 
+/* extract-times.c: times written next to a line's sites become theirs. */
+void ex_attach_times(struct ex *x, size_t line, struct cand *cs, size_t n);
+
 /* extract-trip.c: one trip region (lines, dates) to trips in the result. */
 struct region {
 	struct date dates[8];

@@ -16,6 +16,7 @@ libdivemap_a_SOURCES += \
 	parsers/dates.c parsers/dates.h
 libdivemap_a_SOURCES += \
 	parsers/extract.c parsers/extract.h parsers/extract-private.h \
-	parsers/extract-facts.c parsers/extract-sites.c parsers/extract-trip.c \
+	parsers/extract-facts.c parsers/extract-sites.c parsers/extract-times.c \
+	parsers/extract-trip.c \
 	parsers/extract-json.c
 libdivemap_a_SOURCES += parsers/pipeline.c parsers/pipeline.h
