@@ -48,7 +48,9 @@ struct ex {
 	size_t n_hits;
 	struct extract_result *res;
 	int header_site_col, header_req_col, header_meet_col; /* -1 = none */
-	const struct hit *every_size; /* "max 8 divers per day" outside any trip */
+	int header_size_col, header_price_col;
+	const struct hit *header_size, *header_price; /* the header cells' rules */
+	const struct hit *every_size;                 /* "max 8 divers per day" outside any trip */
 };
 
 /* extract-facts.c */

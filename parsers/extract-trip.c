@@ -30,6 +30,8 @@ struct facts {
 	const struct hit *time_hit, *duration_hit, *size_hit, *price_hit, *level_hit, *req_hit,
 	    *dive_duration_hit;
 	double price;
+	bool size_set, price_set;
+	struct extract_span size_span, price_span;
 	const char *currency;
 	int rank; /* index into level_rank, -1 */
 	struct buf req;
@@ -123,16 +125,20 @@ static int hit_fact(struct ex *x, struct facts *f, const struct hit *h)
 		break;
 	case RK_PRICE:
 		if (parse_amount(x, h, RG_AMOUNT, &v) == 0 && v > 0 &&
-		    (!f->price_hit || v < f->price)) {
+		    (!f->price_set || v < f->price)) {
 			f->price = v;
 			f->price_hit = h;
+			f->price_set = true;
+			f->price_span = span_of(h);
 			f->currency = ex_group_key(x, h, RG_CUR, "currency", &key) == 0 ? key : "";
 		}
 		break;
 	case RK_GROUP_SIZE:
-		if (!f->size_hit && ex_group_int(x, h, RG_N, &n) == 0 && n > 0 && n <= 500) {
+		if (!f->size_set && ex_group_int(x, h, RG_N, &n) == 0 && n > 0 && n <= 500) {
 			f->group_size = n;
 			f->size_hit = h;
+			f->size_set = true;
+			f->size_span = span_of(h);
 		}
 		break;
 	case RK_LEVEL:
@@ -151,6 +157,55 @@ static int hit_fact(struct ex *x, struct facts *f, const struct hit *h)
 	}
 	f->any = true;
 	return 0;
+}
+
+static const char *header_currency(const struct ex *x, const struct hit *h)
+{
+	const char *const *words = rules_vocab(x->rules, "currency");
+	_cleanup_free_ char *cell = rules_fold(x->text + h->m.start, h->m.end - h->m.start);
+	const char *key;
+
+	for (size_t i = 0; cell && words && words[i]; i++) {
+		_cleanup_free_ char *w = rules_fold(words[i], strlen(words[i]));
+		if (w && *w && strstr(cell, w) &&
+		    rules_vocab_lookup(x->rules, "currency", words[i], strlen(words[i]), &key) == 0)
+			return key;
+	}
+	return "";
+}
+
+/* A bare number under a "Θέσεις" or "Τιμή (€)" header. */
+static void column_number(struct ex *x, struct facts *f, int col, size_t s, size_t e)
+{
+	const struct hit *hdr = col == x->header_size_col ? x->header_size : x->header_price;
+	struct extract_span span = {s, e, rule_id(hdr->rule)};
+	const struct line *hl = &x->lines[hdr->line];
+	double v;
+	char num[16];
+
+	if (e - s >= sizeof(num) || strspn(x->text + s, "0123456789.,") != e - s)
+		return;
+	memcpy(num, x->text + s, e - s);
+	num[e - s] = '\0';
+	for (char *p = num; *p; p++)
+		if (*p == ',')
+			*p = '.';
+	if (parse_udouble(num, &v) < 0 || v <= 0)
+		return;
+	if (col == x->header_size_col && !f->size_set && v == (int)v && v <= 500) {
+		f->group_size = (int)v;
+		f->size_set = true;
+		f->size_span = span;
+	} else if (col == x->header_price_col && (!f->price_set || v < f->price)) {
+		f->price = v;
+		f->price_set = true;
+		f->price_span = span;
+		f->currency = "";
+		/* the header may say the currency: "Τιμή (€)" */
+		for (size_t i = hl->h0; i < hl->h1; i++)
+			if (x->hits[i].kind == RK_PRICE_HEADER)
+				f->currency = header_currency(x, &x->hits[i]);
+	}
 }
 
 /* A table row: a cell that is a level; the site column; the requirement column. */
@@ -172,6 +227,8 @@ static int row_cells(struct ex *x, struct facts *f, size_t line, struct cand **c
 			if (k < 0)
 				return k;
 		}
+		if (((int)c == x->header_size_col || (int)c == x->header_price_col) && s < e)
+			column_number(x, f, (int)c, s, e);
 		if ((int)c == x->header_site_col && *n == 0 && s < e) {
 			/* the whole cell names the place(s) even when unknown */
 			struct cand *nc = reallocarray(*cs, *n + 1, sizeof(**cs));
@@ -347,7 +404,7 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 	size_t n = pick(f, pk, MAX_DIVES), ns = 0, nd = 0;
 	int times[MAX_DIVES], k = 0;
 
-	if (n == 0 && (f->count > 0 || (f->time_hit && f->price_hit))) {
+	if (n == 0 && (f->count > 0 || (f->time_hit && f->price_set))) {
 		/* "δύο βουτιές στο σημείο του τίτλου": the subject names the place */
 		k = ex_subject_sites(x, &subj, &ns);
 		if (k >= 0 && ns == 1)
@@ -392,17 +449,17 @@ static int add_trip(struct ex *x, const struct region *rg, struct facts *f, stru
 	*t = (struct extract_trip){.date = date,
 				   .time = f->time_hit ? f->time : -1,
 				   .duration = f->duration_hit ? f->duration : -1,
-				   .group_size = f->size_hit ? f->group_size : -1,
-				   .has_price = f->price_hit != NULL,
+				   .group_size = f->size_set ? f->group_size : -1,
+				   .has_price = f->price_set,
 				   .price = f->price,
 				   .date_span = rg->date_span,
 				   .time_span = span_of(f->time_hit),
 				   .duration_span = span_of(f->duration_hit),
-				   .group_size_span = span_of(f->size_hit),
-				   .price_span = span_of(f->price_hit),
+				   .group_size_span = f->size_span,
+				   .price_span = f->price_span,
 				   .difficulty_span = span_of(f->level_hit),
 				   .requirements_span = span_of(f->req_hit)};
-	if (f->price_hit)
+	if (f->price_set)
 		snprintf(t->currency, sizeof(t->currency), "%s", f->currency ? f->currency : "");
 	t->difficulty = f->rank >= 0 ? level_rank[f->rank] : NULL;
 	t->special_requirements = f->req.len ? strdup(buf_str(&f->req)) : NULL;

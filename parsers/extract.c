@@ -160,6 +160,7 @@ static bool starts_sibling(struct ex *x, const struct region *rg, size_t line)
 static void header_columns(struct ex *x, const struct line *l)
 {
 	x->header_site_col = x->header_req_col = x->header_meet_col = -1;
+	x->header_size_col = x->header_price_col = -1;
 	for (size_t c = 0; c < l->n_cells; c++) {
 		size_t cs = l->cs[c], ce = l->ce[c];
 		while (cs < ce && x->text[cs] == ' ')
@@ -180,6 +181,13 @@ static void header_columns(struct ex *x, const struct line *l)
 				x->header_site_col = (int)c;
 			else if (h->kind == RK_REQ_HEADER && x->header_req_col < 0)
 				x->header_req_col = (int)c;
+			else if (h->kind == RK_SIZE_HEADER && x->header_size_col < 0) {
+				x->header_size_col = (int)c;
+				x->header_size = h;
+			} else if (h->kind == RK_PRICE_HEADER && x->header_price_col < 0) {
+				x->header_price_col = (int)c;
+				x->header_price = h;
+			}
 		}
 	}
 }
@@ -444,6 +452,7 @@ static int segment(struct ex *x)
 	int k;
 
 	x->header_site_col = x->header_req_col = x->header_meet_col = -1;
+	x->header_size_col = x->header_price_col = -1;
 	k = subject_context(x, &s);
 	for (size_t i = 0; i < x->n_lines && k >= 0; i++) {
 		const struct line *l = &x->lines[i];

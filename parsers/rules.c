@@ -42,6 +42,8 @@ static const char *const kind_names[_RK_MAX] = {
     [RK_REQ_HEADER] = "req_header",
     [RK_END] = "end",
     [RK_EVERY_TRIP] = "every_trip",
+    [RK_SIZE_HEADER] = "size_header",
+    [RK_PRICE_HEADER] = "price_header",
 };
 
 static const char *const group_names[_RG_MAX] = {

@@ -43,6 +43,8 @@ enum rule_kind {
 	RK_REQ_HEADER,
 	RK_END,
 	RK_EVERY_TRIP,
+	RK_SIZE_HEADER,
+	RK_PRICE_HEADER,
 	_RK_MAX
 };
 

@@ -210,6 +210,27 @@ static void test_extract_table_row_is_a_trip(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_table_columns_give_numbers_their_meaning(void **state)
+{
+	struct extract_result *r = run("Date | Dive site | Meet | Price (€) | Spots\n"
+				       "Sat 7/3 | Zenobia (2 dives) | 08:00 | 60 | 3\n"
+				       "Sat 14/3 | Canyon Reef | 09:30 | 45,50 | 6\n",
+				       2026, 3, 2);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_true(r->trips[0].price == 60);
+	assert_string_equal(r->trips[0].currency, "EUR");
+	assert_int_equal(r->trips[0].group_size, 3);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_true(r->trips[1].price == 45.5);
+	assert_int_equal(r->trips[1].group_size, 6);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 0); /* named by the column, unknown */
+	assert_string_equal(r->trips[1].dives[0].site_name, "Canyon Reef");
+	assert_string_equal(r->trips[1].price_span.rule_id, "c.header.price");
+	extract_result_free(r);
+}
+
 static void test_extract_location_descriptors_are_no_dives(void **state)
 {
 	struct extract_result *r =
@@ -476,6 +497,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_english_double_dive_weekday_alone),
 	    cmocka_unit_test(test_extract_two_places_one_dive_each),
 	    cmocka_unit_test(test_extract_table_row_is_a_trip),
+	    cmocka_unit_test(test_extract_table_columns_give_numbers_their_meaning),
 	    cmocka_unit_test(test_extract_location_descriptors_are_no_dives),
 	    cmocka_unit_test(test_extract_cancelled_and_postponed),
 	    cmocka_unit_test(test_extract_no_trip_in_recaps_quotes_courses_sales),
