@@ -30,6 +30,9 @@ struct imap_source {
 	/* session: imap is NULL when not connected */
 	mailimap *imap;
 	bool has_idle, has_move, has_uidplus;
+	/* IDLE that failed in a row (libetpan 1.9.4 breaks on an untagged line
+	 * before "+ idling"); at IMAP_IDLE_MAX_FAILURES the source polls instead */
+	unsigned idle_failures;
 	uint32_t sel_uidvalidity;
 	/* checkpoint: the last UID handed out under cp_uidvalidity (0: none) */
 	uint32_t cp_uidvalidity, last_uid;
@@ -48,6 +51,8 @@ struct imap_source {
 	source_wake_fn wake;
 	void *userdata;
 };
+
+#define IMAP_IDLE_MAX_FAILURES 3
 
 /* libetpan results after which the session cannot be used any more. */
 bool imap_code_is_fatal(int code);

@@ -227,7 +227,7 @@ static int login_and_select(struct imap_source *is, char **reterr_reason)
 		return imap_code_is_fatal(r) ? -ECONNRESET : -ENOENT;
 	}
 	is->sel_uidvalidity = is->imap->imap_selection_info->sel_uidvalidity;
-	is->has_idle = mailimap_has_idle(is->imap);
+	is->has_idle = mailimap_has_idle(is->imap) && is->idle_failures < IMAP_IDLE_MAX_FAILURES;
 	is->has_move = mailimap_has_extension(is->imap, "MOVE");
 	is->has_uidplus = mailimap_has_uidplus(is->imap);
 	return 0;

@@ -323,8 +323,13 @@ static int start_waiting(struct imap_source *is)
 	if (!is->has_idle)
 		return arm_timer(is, is->poll_interval_s);
 	r = mailimap_idle(is->imap);
-	if (r != MAILIMAP_NO_ERROR)
+	if (r != MAILIMAP_NO_ERROR) {
+		if (++is->idle_failures >= IMAP_IDLE_MAX_FAILURES)
+			log_warning("imap %s: IDLE failed %u times in a row: polling every %u s "
+				    "instead",
+				    is->base.name, is->idle_failures, is->poll_interval_s);
 		return imap_error(is, r, "IDLE");
+	}
 	is->idling = true;
 	/* data libetpan already read is invisible to epoll: come back at once */
 	if (is->imap->imap_stream->read_buffer_len > 0)
@@ -351,6 +356,7 @@ static int stop_waiting(struct imap_source *is)
 	r = mailimap_idle_done(is->imap);
 	if (r != MAILIMAP_NO_ERROR)
 		return imap_error(is, r, "IDLE DONE");
+	is->idle_failures = 0;
 	return 0;
 }
 
@@ -382,10 +388,17 @@ static int hand_out(struct imap_source *is, struct imap_msg *m, struct source_ms
 	return 1;
 }
 
+static uint32_t exists(const struct imap_source *is)
+{
+	return is->imap && is->imap->imap_selection_info ? is->imap->imap_selection_info->sel_exists
+							 : 0;
+}
+
 static int imap_fetch(struct source *s, struct source_msg *ret)
 {
 	struct imap_source *is = is_of(s);
 	bool searched = false;
+	unsigned searches = 0;
 	int r;
 
 	free(is->cur.data);
@@ -414,8 +427,13 @@ static int imap_fetch(struct source *s, struct source_msg *ret)
 		if (is->next_uid < is->n_uids) {
 			r = fetch_batch(is);
 		} else if (!searched) {
+			/* A server shows a message to this session at a sync point: one
+			 * that arrives during the SEARCH is announced (EXISTS) only in
+			 * its reply, too late for it and never again in IDLE. */
+			uint32_t before = exists(is);
 			r = search_new(is);
-			searched = true;
+			searched =
+			    r < 0 || is->n_uids > 0 || exists(is) <= before || ++searches >= 4;
 		} else
 			break;
 		if (r < 0)

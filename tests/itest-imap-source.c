@@ -521,6 +521,39 @@ static void test_imap_reconnects_after_server_restart(void **state)
 	sd_event_unref(e);
 }
 
+/* A server without IDLE (Dovecot told to advertise no IDLE): the source
+ * polls every poll_interval. Last: it reconfigures the server. */
+static void test_imap_polls_without_idle(void **state)
+{
+	struct config_source cs = base_config(IMAP_TLS_IMPLICIT, "Poll");
+	struct source *s = NULL;
+	struct source_msg m;
+	sd_event *e = NULL;
+	char cmd[1024];
+	int woken = 0;
+	uint64_t waited;
+
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'protocol imap {\\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS "
+		 "MOVE\\n}\\n' >>'%s' && kill -HUP $(cat '%s/server.pid') && sleep 1",
+		 env("IMAP_CONF"), env("IMAP_DIR"));
+	assert_int_equal(system(cmd), 0);
+	create_mailbox("Poll");
+	cs.poll_interval_s = 1;
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(open_source(&cs, &s), 0);
+	assert_int_equal(s->driver->watch(s, e, on_wake, &woken), 0);
+	assert_int_equal(source_fetch(s, &m), 0); /* a poll timer, no IDLE */
+	append("Poll", "polled");
+	waited = wait_woken(e, &woken, 3000000);
+	assert_true(woken > 0);
+	assert_true(waited > 300000); /* the timer, not an IDLE wake-up */
+	assert_int_equal(source_fetch(s, &m), 1);
+	assert_non_null(strstr(m.data, "Subject: polled"));
+	source_close(s);
+	sd_event_unref(e);
+}
+
 static int group_setup(void **state)
 {
 	int fd = mkstemp(pwfile);
@@ -554,6 +587,7 @@ int main(void)
 	    cmocka_unit_test(test_imap_ack_seen_and_move),
 	    cmocka_unit_test(test_imap_idle_wakes_on_append),
 	    cmocka_unit_test(test_imap_reconnects_after_server_restart),
+	    cmocka_unit_test(test_imap_polls_without_idle),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
