@@ -4,7 +4,8 @@
  * make the real pipeline do: "CRASH-ME" dies of SIGSEGV, "HANG-ME" loops
  * forever, "EAT-MEMORY" allocates until malloc fails (then frees and returns
  * -ENOMEM), "BAD-MIME" is -EBADMSG, and "TRY-ESCAPE" attempts what the
- * sandbox forbids and answers {"escaped": "what succeeded", "landlock": ABI}.
+ * sandbox forbids or the parent must not leak (DATABASE_URL, fds) and answers
+ * {"escaped": "what succeeded", "landlock": ABI}.
  * A rules_dir containing "MISSING" fails pipeline_new. */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,10 +108,16 @@ static int can_read_parent(void)
 static int escape_json(char **ret_json)
 {
 	char out[256] = "", path[64];
-	int fd, abi;
+	int fd, abi, n_fds;
 	pid_t pid;
 
 	abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	probe(out, sizeof(out), "secret-in-environment", getenv("DATABASE_URL") != NULL);
+	/* above the socket (3), only the message's memfd may be open */
+	n_fds = 0;
+	for (fd = 4; fd < 1024; fd++)
+		n_fds += fcntl(fd, F_GETFD) >= 0;
+	probe(out, sizeof(out), "inherited-fds", n_fds > 1);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	probe(out, sizeof(out), "socket", fd >= 0);
 	fd = open("worker-escape-probe", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);

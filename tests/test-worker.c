@@ -180,9 +180,15 @@ static void test_worker_sandbox_holds(void **state)
 #ifdef __SANITIZE_ADDRESS__
 	skip(); /* no seccomp under the sanitizers */
 #endif
-	_cleanup_(worker_freep) struct worker *w = new_worker(5, 0);
+	_cleanup_(worker_freep) struct worker *w = NULL;
 	_cleanup_free_ char *out = NULL;
+	int inheritable = open("/dev/null", O_RDONLY); /* no O_CLOEXEC, on purpose */
 
+	assert_true(inheritable >= 0);
+	assert_int_equal(setenv("DATABASE_URL", "mysql://u:secret@db.example/divemap", 1), 0);
+	w = new_worker(5, 0);
+	unsetenv("DATABASE_URL");
+	close(inheritable);
 	assert_int_equal(run(w, "TRY-ESCAPE", &out), 0);
 	if (!startswith(out, "{\"escaped\": \"\""))
 		fail_msg("the worker got out: %s", out);
