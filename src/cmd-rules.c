@@ -12,7 +12,6 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "config.h"
-#include "log.h"
 #include "rules.h"
 #include "strutil.h"
 

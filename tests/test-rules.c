@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <getopt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "commands.h"
 #include "extract.h"
 #include "rules.h"
 
@@ -265,6 +267,31 @@ static void test_rules_match_limit_is_reported(void **state)
 	remove_dir(dir);
 }
 
+/* `divemap-ingest rules check DIR` (src/cmd-rules.c); with a DIR it needs no
+ * configuration, so this stub is never asked. */
+extern const struct command command_rules;
+int cli_config(struct cli *cli, const struct config **ret)
+{
+	return EX_CONFIG;
+}
+
+static void test_rules_check_command(void **state)
+{
+	_cleanup_free_ char *good = rules_dir();
+	char *bad = make_dir("a.rules", "[rules]\nx.a nokind \\d\n", NULL);
+	char *argv_good[] = {"rules", "check", good, NULL};
+	char *argv_bad[] = {"rules", "check", bad, NULL};
+	char *argv_usage[] = {"rules", "frobnicate", NULL};
+
+	optind = 0;
+	assert_int_equal(command_rules.run(3, argv_good, NULL), EX_OK);
+	optind = 0;
+	assert_int_equal(command_rules.run(3, argv_bad, NULL), EX_DATAERR);
+	optind = 0;
+	assert_int_equal(command_rules.run(2, argv_usage, NULL), EX_USAGE);
+	remove_dir(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +303,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_override_replaces_and_adds),
 	    cmocka_unit_test(test_rules_version_is_stable_and_content_bound),
 	    cmocka_unit_test(test_rules_match_limit_is_reported),
+	    cmocka_unit_test(test_rules_check_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
