@@ -487,7 +487,13 @@ static int imap_ack(struct source *s, const struct source_msg *m)
 		}
 	}
 	mailimap_set_free(set);
-	return r == MAILIMAP_NO_ERROR ? 0 : imap_error(is, r, what);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_error(is, r, what);
+	log_debug("imap %s: UID %u acked (%s)", is->base.name, m->uid,
+		  is->after == IMAP_AFTER_SEEN ? "\\Seen"
+		  : is->has_move               ? "MOVE"
+					       : "COPY, \\Deleted, UID EXPUNGE");
+	return 0;
 }
 
 static int imap_watch(struct source *s, sd_event *e, source_wake_fn wake, void *userdata)

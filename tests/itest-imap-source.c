@@ -521,8 +521,9 @@ static void test_imap_reconnects_after_server_restart(void **state)
 	sd_event_unref(e);
 }
 
-/* A server without IDLE (Dovecot told to advertise no IDLE): the source
- * polls every poll_interval. Last: it reconfigures the server. */
+/* A server without IDLE and MOVE (Dovecot told to advertise neither): the
+ * source polls every poll_interval, and after = move copies, flags \\Deleted
+ * and expunges that UID only. Last: it reconfigures the server. */
 static void test_imap_polls_without_idle(void **state)
 {
 	struct config_source cs = base_config(IMAP_TLS_IMPLICIT, "Poll");
@@ -532,17 +533,23 @@ static void test_imap_polls_without_idle(void **state)
 	char cmd[1024];
 	int woken = 0;
 	uint64_t waited;
+	unsigned total, seen;
 
 	snprintf(cmd, sizeof(cmd),
-		 "printf 'protocol imap {\\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS "
-		 "MOVE\\n}\\n' >>'%s' && kill -HUP $(cat '%s/server.pid') && sleep 1",
+		 "printf 'protocol imap {\\n  imap_capability = IMAP4rev1 LITERAL+ UIDPLUS\\n}\\n' "
+		 ">>'%s' && kill -HUP $(cat '%s/server.pid') && sleep 1",
 		 env("IMAP_CONF"), env("IMAP_DIR"));
 	assert_int_equal(system(cmd), 0);
 	create_mailbox("Poll");
+	create_mailbox("Polled");
+	append("Poll", "stays");
 	cs.poll_interval_s = 1;
+	cs.after = IMAP_AFTER_MOVE;
+	cs.move_to = "Polled";
 	assert_int_equal(sd_event_new(&e), 0);
 	assert_int_equal(open_source(&cs, &s), 0);
 	assert_int_equal(s->driver->watch(s, e, on_wake, &woken), 0);
+	assert_int_equal(source_fetch(s, &m), 1);
 	assert_int_equal(source_fetch(s, &m), 0); /* a poll timer, no IDLE */
 	append("Poll", "polled");
 	waited = wait_woken(e, &woken, 3000000);
@@ -550,6 +557,11 @@ static void test_imap_polls_without_idle(void **state)
 	assert_true(waited > 300000); /* the timer, not an IDLE wake-up */
 	assert_int_equal(source_fetch(s, &m), 1);
 	assert_non_null(strstr(m.data, "Subject: polled"));
+	assert_int_equal(source_ack(s, &m), 0);
+	count("Poll", &total, &seen);
+	assert_int_equal(total, 1); /* "stays" was not acked: not expunged */
+	count("Polled", &total, &seen);
+	assert_int_equal(total, 1);
 	source_close(s);
 	sd_event_unref(e);
 }
