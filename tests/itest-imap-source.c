@@ -7,10 +7,13 @@
 #include <setjmp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -566,6 +569,89 @@ static void test_imap_polls_without_idle(void **state)
 	sd_event_unref(e);
 }
 
+/* ---- a silent drop: a proxy that stops forwarding, sockets left open ---- */
+
+static volatile sig_atomic_t proxy_mute;
+
+static void on_usr1(int sig)
+{
+	proxy_mute = 1;
+}
+
+static _Noreturn void proxy_run(int listener, unsigned target_port)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)target_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int c = accept(listener, NULL, NULL), t = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[16384];
+
+	signal(SIGUSR1, on_usr1);
+	if (c < 0 || t < 0 || connect(t, (struct sockaddr *)&to, sizeof(to)) < 0)
+		_exit(1);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = c, .events = POLLIN}, {.fd = t, .events = POLLIN}};
+
+		if (proxy_mute) { /* a dead link: nothing passes, nothing closes */
+			pause();
+			continue;
+		}
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++)
+			if (p[i].revents) {
+				ssize_t n = read(p[i].fd, buf, sizeof(buf));
+				if (n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+					_exit(0);
+			}
+	}
+}
+
+static void test_imap_idle_notices_a_silent_drop(void **state)
+{
+	struct config_source cs = base_config(IMAP_TLS_IMPLICIT, "INBOX");
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t alen = sizeof(a);
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), woken = 0, r;
+	struct source *s = NULL;
+	struct source_msg m;
+	sd_event *e = NULL;
+	uint64_t t0;
+	pid_t pid;
+
+	assert_int_equal(bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	assert_int_equal(getsockname(listener, (struct sockaddr *)&a, &alen), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		proxy_run(listener, env_port("IMAPS_PORT"));
+	close(listener);
+
+	cs.port = ntohs(a.sin_port);
+	cs.idle_interval_s = 2;
+	cs.timeout_s = 2;
+	assert_int_equal(sd_event_new(&e), 0);
+	assert_int_equal(open_source(&cs, &s), 0);
+	assert_int_equal(s->driver->watch(s, e, on_wake, &woken), 0);
+	while ((r = source_fetch(s, &m)) > 0)
+		;
+	assert_int_equal(r, 0); /* in IDLE, through the proxy */
+	kill(pid, SIGUSR1);
+	t0 = now_us();
+	wait_woken(e, &woken, 5000000); /* the IDLE re-issue timer */
+	assert_true(woken > 0);
+	r = source_fetch(s, &m); /* DONE gets no answer within timeout */
+	print_message("silent drop noticed after %.1f s (idle_interval 2 s, timeout 2 s)\n",
+		      (double)(now_us() - t0) / 1e6);
+	assert_int_equal(r, -ECONNRESET);
+	assert_true(now_us() - t0 < 6000000u);
+	source_close(s);
+	sd_event_unref(e);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static int group_setup(void **state)
 {
 	int fd = mkstemp(pwfile);
@@ -598,6 +684,7 @@ int main(void)
 	    cmocka_unit_test(test_imap_uidvalidity_change_is_estale),
 	    cmocka_unit_test(test_imap_ack_seen_and_move),
 	    cmocka_unit_test(test_imap_idle_wakes_on_append),
+	    cmocka_unit_test(test_imap_idle_notices_a_silent_drop),
 	    cmocka_unit_test(test_imap_reconnects_after_server_restart),
 	    cmocka_unit_test(test_imap_polls_without_idle),
 	};
