@@ -32,8 +32,8 @@ struct facts {
 	double price;
 	bool size_set, price_set;
 	struct extract_span size_span, price_span;
-	const char *currency;
-	int rank; /* index into level_rank, -1 */
+	const char *currency, *some_currency; /* of the lowest price; of any */
+	int rank;                             /* index into level_rank, -1 */
 	struct buf req;
 	struct cand *cands;
 	size_t n_cands;
@@ -124,6 +124,8 @@ static int hit_fact(struct ex *x, struct facts *f, const struct hit *h)
 		}
 		break;
 	case RK_PRICE:
+		if (!f->some_currency && ex_group_key(x, h, RG_CUR, "currency", &key) == 0)
+			f->some_currency = key;
 		if (parse_amount(x, h, RG_AMOUNT, &v) == 0 && v > 0 &&
 		    (!f->price_set || v < f->price)) {
 			f->price = v;
@@ -459,8 +461,11 @@ static int add_trip(struct ex *x, const struct region *rg, struct facts *f, stru
 				   .price_span = f->price_span,
 				   .difficulty_span = span_of(f->level_hit),
 				   .requirements_span = span_of(f->req_hit)};
-	if (f->price_set)
-		snprintf(t->currency, sizeof(t->currency), "%s", f->currency ? f->currency : "");
+	if (f->price_set) /* "Τιμή: 40 (μέλη), 50€": the currency of the letter */
+		snprintf(t->currency, sizeof(t->currency), "%s",
+			 f->currency && *f->currency ? f->currency
+			 : f->some_currency          ? f->some_currency
+						     : "");
 	t->difficulty = f->rank >= 0 ? level_rank[f->rank] : NULL;
 	t->special_requirements = f->req.len ? strdup(buf_str(&f->req)) : NULL;
 	t->description = strndup(x->text + l->start, l->end - l->start);
