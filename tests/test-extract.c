@@ -465,6 +465,24 @@ static void test_extract_clock_forms(void **state)
 	}
 }
 
+/* A weekday, a month and a day are a full date, also before a colon. */
+static void test_extract_weekday_month_day(void **state)
+{
+	struct extract_result *r =
+	    run("Friday September 5: night dive at the Blue Hole, meet 20:00, €40.\n"
+		"\n"
+		"Thursday October 2\n"
+		"Kimon Bay, meet 9:00, €35.\n",
+		2025, 8, 28);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2025-09-05");
+	assert_int_equal(r->trips[0].time, 20 * 60);
+	assert_int_equal(r->trips[0].dives[0].site_id, 25);
+	assert_date(&r->trips[1], "2025-10-02");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -510,6 +528,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_one_line_several_trips),
 	    cmocka_unit_test(test_extract_weekdays_fall_in_the_subject_dates),
 	    cmocka_unit_test(test_extract_clock_forms),
+	    cmocka_unit_test(test_extract_weekday_month_day),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
