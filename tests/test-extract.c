@@ -483,6 +483,37 @@ static void test_extract_weekday_month_day(void **state)
 	extract_result_free(r);
 }
 
+/* A stated lowest or only certification is a requirement, not just a level. */
+static void test_extract_required_certification_forms(void **state)
+{
+	static const struct {
+		const char *text, *level;
+	} t[] = {
+	    {"Saturday 6 September: Blue Hole, meet 9:00, €40. Advanced divers only.\n",
+	     "ADVANCED_OPEN_WATER"},
+	    {"Saturday 6 September: Blue Hole, meet 9:00, €40. Deep Diver or higher.\n",
+	     "DEEP_NITROX"},
+	    {"Saturday 6 September: Blue Hole, meet 9:00, €40. Exclusively for Trimix divers.\n",
+	     "TECHNICAL_DIVING"},
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού 9:00, 40€. Αποκλειστικά για δύτες Nitrox.\n",
+	     "DEEP_NITROX"},
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού 9:00, 40€. Normoxic Trimix και άνω.\n",
+	     "TECHNICAL_DIVING"},
+	    {"Σάββατο 6/9 Ποθητός, ραντεβού 9:00, 40€. AOWD ή ανώτερο δίπλωμα.\n",
+	     "ADVANCED_OPEN_WATER"},
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+		struct extract_result *r = run(t[i].text, 2025, 9, 1);
+		assert_int_equal(r->n_trips, 1);
+		if (!r->trips[0].difficulty || strcmp(r->trips[0].difficulty, t[i].level) != 0 ||
+		    !r->trips[0].special_requirements)
+			fail_msg("'%s': %s / %s", t[i].text, r->trips[0].difficulty,
+				 r->trips[0].special_requirements);
+		extract_result_free(r);
+	}
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -529,6 +560,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_weekdays_fall_in_the_subject_dates),
 	    cmocka_unit_test(test_extract_clock_forms),
 	    cmocka_unit_test(test_extract_weekday_month_day),
+	    cmocka_unit_test(test_extract_required_certification_forms),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
