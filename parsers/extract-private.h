@@ -73,7 +73,7 @@ void ex_attach_times(struct ex *x, size_t line, struct cand *cs, size_t n);
 
 /* extract-trip.c: one trip region (lines, dates) to trips in the result. */
 struct region {
-	struct date dates[8];
+	struct date dates[32];
 	size_t n_dates;
 	struct extract_span date_span;
 	size_t lines[256];

@@ -44,7 +44,7 @@ static int add_date(struct region *rg, struct date d)
 		if (dates_cmp(rg->dates[i], d) == 0)
 			return 0;
 	if (rg->n_dates >= ELEMENTSOF(rg->dates))
-		return -E2BIG;
+		return 0; /* a line listing more dates than that is no program */
 	rg->dates[rg->n_dates++] = d;
 	return 0;
 }
@@ -310,8 +310,12 @@ static size_t split_points(struct ex *x, size_t line, size_t *starts, size_t max
 			      : line_has(x, line, RK_RELDAY) ? RK_RELDAY
 							     : RK_WEEKDAY;
 
-	if (line_has(x, line, RK_MOVE) || ex_line_sites(x, line, &cs, &n) < 0)
-		return 0;
+	size_t openers = 0;
+	for (size_t i = l->h0; i < l->h1; i++)
+		openers += x->hits[i].kind == kind && !x->hits[i].dropped;
+	if (openers < 2 || openers > max || line_has(x, line, RK_MOVE) ||
+	    ex_line_sites(x, line, &cs, &n) < 0)
+		return 0; /* one date, or a list too long to be a program */
 	for (size_t i = l->h0; i < l->h1 && ns < max; i++) {
 		const struct hit *h = &x->hits[i];
 		if (h->kind != kind || h->dropped)
@@ -490,6 +494,27 @@ struct extract_result *extract_result_free(struct extract_result *r)
 	return NULL;
 }
 
+/* Lines and matches of the text's first max bytes (cut at a line end). */
+static int read_text(struct ex *x, size_t max)
+{
+	int k;
+
+	free(x->lines);
+	free(x->hits);
+	x->lines = NULL;
+	x->hits = NULL;
+	x->n_lines = x->n_hits = 0;
+	if (x->len > max) {
+		const char *nl = memrchr(x->text, '\n', max);
+		x->len = nl ? (size_t)(nl - x->text) : max;
+		k = ex_warn(x, "only the first %zu bytes of the text were read", x->len);
+		if (k < 0)
+			return k;
+	}
+	k = ex_split_lines(x);
+	return k < 0 ? k : ex_collect_hits(x);
+}
+
 int extract_run(const struct rules *rules, const struct extract_input *in,
 		struct extract_result **ret, char **reterr_reason)
 {
@@ -504,20 +529,14 @@ int extract_run(const struct rules *rules, const struct extract_input *in,
 	x.res = calloc(1, sizeof(*x.res));
 	if (!x.res)
 		return -ENOMEM;
-	if (x.len > EXTRACT_MAX_TEXT) {
-		/* the rest is not looked at: cut at a line end, say so */
-		const char *nl = memrchr(x.text, '\n', EXTRACT_MAX_TEXT);
-		x.len = nl ? (size_t)(nl - x.text) : EXTRACT_MAX_TEXT;
-		k = ex_warn(&x, "the text is longer than %u bytes: only the first %zu were read",
-			    EXTRACT_MAX_TEXT, x.len);
-		if (k < 0) {
-			extract_result_free(x.res);
-			return k;
-		}
+	k = read_text(&x, EXTRACT_MAX_TEXT);
+	/* too many matches (a hostile text): read less of it, and say so */
+	while (k == -E2BIG && x.len > 1024) {
+		for (size_t i = 0; i < x.res->n_warnings; i++) /* of the pass given up */
+			free(x.res->warnings[i]);
+		x.res->n_warnings = 0;
+		k = read_text(&x, x.len / 2);
 	}
-	k = ex_split_lines(&x);
-	if (k >= 0)
-		k = ex_collect_hits(&x);
 	if (k >= 0)
 		k = segment(&x);
 	if (k >= 0)
