@@ -514,6 +514,23 @@ static void test_extract_required_certification_forms(void **state)
 	}
 }
 
+/* "max 6" with no noun after it is the group size; with a unit it is not. */
+static void test_extract_bare_max_is_places(void **state)
+{
+	struct extract_result *r = run("Σάββατο 6/9 Ποθητός, 8:30 – 45€ – μέγ. 7\n"
+				       "\n"
+				       "Sunday 7 September: Blue Hole, 9:00, €40, max 5\n"
+				       "\n"
+				       "Monday 8 September: Kimon Bay, 9:00, €40, max 30m depth\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_int_equal(r->trips[0].group_size, 7);
+	assert_int_equal(r->trips[1].group_size, 5);
+	assert_int_equal(r->trips[2].group_size, -1);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -561,6 +578,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_clock_forms),
 	    cmocka_unit_test(test_extract_weekday_month_day),
 	    cmocka_unit_test(test_extract_required_certification_forms),
+	    cmocka_unit_test(test_extract_bare_max_is_places),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
