@@ -116,18 +116,23 @@ static void update_status(struct daemon *d, const char *state)
 static void check_ready(struct daemon *d)
 {
 	char line[256];
+	size_t n_ok = 0;
 
 	if (d->ready || !d->connected)
 		return;
-	for (size_t i = 0; i < d->n_src; i++)
+	/* at start-up every source must have worked once; a reload is done when
+	 * the database is back and the sources are open (or being retried) */
+	for (size_t i = 0; i < d->n_src && !d->started; i++)
 		if (!d->src[i].ok_once)
 			return;
 	d->ready = true;
 	d->started = true;
 	status_line(d, "idle", line, sizeof(line));
 	(void)notify_ready(line);
-	log_info("%s: %zu source%s connected", d->reloading ? "reloaded" : "ready", d->n_src,
-		 d->n_src == 1 ? "" : "s");
+	for (size_t i = 0; i < d->n_src; i++)
+		n_ok += d->src[i].s && !d->src[i].error;
+	log_info("%s: %zu of %zu source%s open", d->reloading ? "reloaded" : "ready", n_ok,
+		 d->n_src, d->n_src == 1 ? "" : "s");
 	d->reloading = false;
 }
 
@@ -167,37 +172,56 @@ static int on_retry(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static int open_sources(struct daemon *d)
+static size_t max_message_size(struct daemon *d)
 {
 	size_t max = d->sink->max_message_size ? d->sink->max_message_size(d->userdata) : 0;
+
+	return max ? max : (size_t)d->cfg->parser.max_message_size;
+}
+
+/* Opens, prepares and watches one configured source; 0 or -errno (logged). */
+static int dsource_open(struct dsource *ds)
+{
+	struct daemon *d = ds->d;
+	_cleanup_free_ char *why = NULL;
 	int r;
 
-	if (max == 0)
-		max = (size_t)d->cfg->parser.max_message_size;
+	r = source_open_config(ds->cs, max_message_size(d), &ds->s, &why);
+	if (r < 0)
+		return log_error_errno(r, "source %s: %s", ds->cs->name,
+				       why ? why : "cannot open: %m");
+	if (d->sink->source_opened)
+		r = d->sink->source_opened(d->userdata, ds->s);
+	if (r >= 0 && ds->s->driver->watch) {
+		r = ds->s->driver->watch(ds->s, d->event, on_wake, ds);
+		if (r < 0)
+			log_error_errno(r, "source %s: cannot watch it: %m", ds->cs->name);
+	}
+	if (r < 0)
+		ds->s = source_close(ds->s);
+	return r;
+}
+
+static void source_failed(struct dsource *ds, int r);
+
+/* At start-up a source that cannot be opened is fatal; after a reload it is
+ * retried like a lost connection. */
+static int open_sources(struct daemon *d)
+{
+	int r;
+
 	d->src = calloc(d->cfg->n_sources, sizeof(*d->src));
 	if (!d->src && d->cfg->n_sources > 0)
 		return -ENOMEM;
-	for (size_t i = 0; i < d->cfg->n_sources; i++) {
-		struct dsource *ds = &d->src[i];
-		_cleanup_free_ char *why = NULL;
-
-		*ds = (struct dsource){.d = d, .cs = &d->cfg->sources[i], .pending = true};
-		r = source_open_config(ds->cs, max, &ds->s, &why);
+	d->n_src = d->cfg->n_sources;
+	for (size_t i = 0; i < d->n_src; i++)
+		d->src[i] = (struct dsource){.d = d, .cs = &d->cfg->sources[i], .pending = true};
+	for (size_t i = 0; i < d->n_src; i++) {
+		r = dsource_open(&d->src[i]);
+		if (r < 0 && !d->started)
+			return r;
 		if (r < 0)
-			return log_error_errno(r, "source %s: %s", ds->cs->name,
-					       why ? why : "cannot open: %m");
-		d->n_src++;
-		if (d->sink->source_opened) {
-			r = d->sink->source_opened(d->userdata, ds->s);
-			if (r < 0)
-				return r;
-		}
-		if (ds->s->driver->watch) {
-			r = ds->s->driver->watch(ds->s, d->event, on_wake, ds);
-			if (r < 0)
-				return log_error_errno(r, "source %s: cannot watch it: %m",
-						       ds->cs->name);
-		}
+			source_failed(&d->src[i], r);
 	}
 	return 0;
 }
@@ -254,6 +278,13 @@ static void fetch_one(struct daemon *d, struct dsource *ds)
 	struct source_msg m;
 	int r;
 
+	if (!ds->s) {
+		r = dsource_open(ds);
+		if (r < 0) {
+			source_failed(ds, r);
+			return;
+		}
+	}
 	r = source_fetch(ds->s, &m);
 	if (r == 0) {
 		ds->pending = false;

@@ -224,6 +224,15 @@ static void test_notify_protocol_of_the_daemon(void **state)
 	put_message(fx, "102.M3.test");
 	expect(fx, "3 newsletters;", 3000);
 
+	/* a valid configuration whose maildir is gone: the reload completes, the
+	 * source is retried in the background, the daemon stays */
+	write_config(fx, "[maildir gone]\npath = /nonexistent/maildir\n");
+	kill(fx->pid, SIGHUP);
+	expect(fx, "RELOADING=1", 2000);
+	assert_non_null(strstr(expect(fx, "READY=1", 3000), "gone: retrying"));
+	put_message(fx, "103.M4.test");
+	expect(fx, "4 newsletters;", 3000);
+
 	/* SIGTERM: STOPPING=1 and exit 0 */
 	kill(fx->pid, SIGTERM);
 	expect(fx, "STOPPING=1", 2000);
