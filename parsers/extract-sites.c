@@ -325,21 +325,23 @@ static size_t zones(const struct ex *x, size_t line, const struct line *l, size_
 			ze[nz++] = p + 1;
 		}
 	}
-	for (size_t i = l->h0; i < l->h1 && nz < max; i++) {
+	/* a descriptor of the line above may point here ("αντί\nγια Ξ") */
+	for (size_t i = line > 0 ? x->lines[line - 1].h0 : l->h0; i < l->h1 && nz < max; i++) {
 		const struct hit *h = &x->hits[i];
 		struct word ws[PHRASE_MAX_WORDS];
 		size_t s, nw;
-		if (h->line != line || h->dropped)
+		if (h->dropped || (h->line != line && h->kind != RK_SITE_DESCRIPTOR))
 			continue;
 		if (is_fact_zone(h->kind)) {
 			zs[nz] = h->m.start; /* "Κυρ. 26/10", "Ώρα συνάντησης" name no place */
 			ze[nz++] = h->m.end;
 			continue;
 		}
-		if (h->kind != RK_SITE_DESCRIPTOR || !ex_group(x, h, RG_SITE, &s, NULL))
+		if (h->kind != RK_SITE_DESCRIPTOR || !ex_group(x, h, RG_SITE, &s, NULL) ||
+		    (h->line != line && (s < l->start || s > l->end)))
 			continue;
 		nw = read_phrase(x, s, l->end, false, ws);
-		zs[nz] = h->m.start;
+		zs[nz] = h->m.start > l->start ? h->m.start : l->start;
 		ze[nz++] = nw ? ws[nw - 1].e : h->m.end;
 	}
 	return nz;

@@ -531,6 +531,26 @@ static void test_extract_bare_max_is_places(void **state)
 	extract_result_free(r);
 }
 
+/* The place replaced ("αντί για", "instead of") is no dive, also when the
+ * phrase wraps onto the next line. */
+static void test_extract_replaced_place_is_no_dive(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 6/9: λόγω αέρα πάμε Ποντικονήσι αντί για τον Ποθητό,\n"
+		"ραντεβού 9:00, 40€.\n"
+		"\n"
+		"Sunday 7 September: the sea is calmer at Kimon Bay, so we dive it instead\n"
+		"of the Zenobia. Meet 8:30, €45.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 5);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 29);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -579,6 +599,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_weekday_month_day),
 	    cmocka_unit_test(test_extract_required_certification_forms),
 	    cmocka_unit_test(test_extract_bare_max_is_places),
+	    cmocka_unit_test(test_extract_replaced_place_is_no_dive),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
