@@ -11,3 +11,5 @@ contrib/systemd/divemap-ingest.service: contrib/systemd/divemap-ingest.service.i
 		$(srcdir)/contrib/systemd/divemap-ingest.service.in >$@
 CLEANFILES += contrib/systemd/divemap-ingest.service
 EXTRA_DIST += contrib/systemd/divemap-ingest.service.in
+# distcheck installs as an ordinary user: the unit under the prefix, not /lib
+AM_DISTCHECK_CONFIGURE_FLAGS = --with-systemdsystemunitdir='$${prefix}/lib/systemd/system'
