@@ -531,6 +531,37 @@ static void test_extract_bare_max_is_places(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_hostile_texts(void **state)
+{
+	struct extract_result *r;
+	char *big;
+
+	/* ten dates on one line: ten trips, not an error */
+	r = run(
+	    "Dates: 5/7, 12/7, 19/7, 26/7, 2/8, 9/8, 16/8, 23/8, 30/8, 6/9 – Ποθητός, 9:00, 40€\n",
+	    2025, 7, 1);
+	assert_int_equal(r->n_trips, 10);
+	extract_result_free(r);
+	/* nothing, bad bytes */
+	r = run("", 2025, 7, 1);
+	assert_int_equal(r->n_trips, 0);
+	extract_result_free(r);
+	r = run("\xff\xfe Σάββατο 12/7 \xc3\x28 Ποθητός 9:00 40€\n", 2025, 7, 1);
+	assert_int_equal(r->n_trips, 1);
+	extract_result_free(r);
+	/* more text and matches than are read: a warning, not a failure */
+	big = malloc(600001);
+	assert_non_null(big);
+	for (size_t i = 0; i < 600000; i += 6)
+		memcpy(big + i, "1/1 2 ", 6);
+	big[600000] = '\0';
+	r = run(big, 2025, 7, 1);
+	assert_true(r->n_warnings >= 1);
+	assert_non_null(strstr(r->warnings[0], "only the first"));
+	extract_result_free(r);
+	free(big);
+}
+
 /* The place replaced ("αντί για", "instead of") is no dive, also when the
  * phrase wraps onto the next line. */
 static void test_extract_replaced_place_is_no_dive(void **state)
@@ -548,6 +579,33 @@ static void test_extract_replaced_place_is_no_dive(void **state)
 	assert_int_equal(r->trips[0].dives[0].site_id, 5);
 	assert_int_equal(r->trips[1].n_dives, 1);
 	assert_int_equal(r->trips[1].dives[0].site_id, 29);
+	extract_result_free(r);
+}
+
+/* "SITE, βουτιά TIME": a time after a site and a dive word is the dive's;
+ * the times of a dive count may follow on the next line of a wrapped text. */
+static void test_extract_dive_time_after_site_and_wrapped(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 6/9\n"
+		"Αρζεντά, πρωινή βουτιά 9πμ. Κόστος 40€.\n"
+		"\n"
+		"Sunday 7 September\n"
+		"Blue Hole, dive at 10:15, €45.\n"
+		"\n"
+		"Την Κυριακή 14/9 θα κάνουμε δύο βουτιές στον Ποθητό, η πρώτη στις 9:00 και η\n"
+		"δεύτερη στις 11:45. Τιμή 50€.\n"
+		"\n"
+		"Saturday 20 September: Kimon Bay, meet 8:00, €40.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 4);
+	assert_int_equal(r->trips[0].dives[0].time, 9 * 60);
+	assert_int_equal(r->trips[1].dives[0].time, 10 * 60 + 15);
+	assert_int_equal(r->trips[2].n_dives, 2);
+	assert_int_equal(r->trips[2].dives[0].time, 9 * 60);
+	assert_int_equal(r->trips[2].dives[1].time, 11 * 60 + 45);
+	assert_int_equal(r->trips[3].dives[0].time, -1); /* a meeting time is no dive's */
 	extract_result_free(r);
 }
 
@@ -600,6 +658,8 @@ int main(void)
 	    cmocka_unit_test(test_extract_required_certification_forms),
 	    cmocka_unit_test(test_extract_bare_max_is_places),
 	    cmocka_unit_test(test_extract_replaced_place_is_no_dive),
+	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
+	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
