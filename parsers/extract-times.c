@@ -29,42 +29,58 @@ static size_t word_end(const char *t, size_t p, size_t e)
 	return p;
 }
 
+/* Whether a dive word is written between s and e. */
+static bool names_dive(const struct ex *x, size_t s, size_t e)
+{
+	for (size_t p = s, q; p < e; p = q) {
+		if (x->text[p] == ',' || sep_len(x->text, p, e) > 0) {
+			q = p + 1;
+			continue;
+		}
+		q = word_end(x->text, p, e);
+		while (q > p && x->text[q - 1] == ',')
+			q--;
+		if (ex_is_word_in(x, "dive_word", x->text + p, q - p))
+			return true;
+	}
+	return false;
+}
+
 /* Before a site: only separators, prepositions, dive words, ordinals, or a
  * word before a dive word ("09:00 | Πρωινή βουτιά | X"). After a site: only
- * spaces and prepositions ("Blue Hole at noon"). */
+ * spaces and prepositions ("Blue Hole at noon"), or, in parentheses or
+ * around a dive word, separators too ("Ξύφος, βουτιά 10πμ"). */
 static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 {
 	const char *t = x->text;
 	size_t p0 = s;
-	bool paren; /* "Κουδούνια (1η βουτιά, 9:30)" */
+	bool loose; /* "Κουδούνια (1η βουτιά, 9:30)", "Blue Hole – dive at 10" */
 
 	while (p0 < e && t[p0] == ' ')
 		p0++;
-	paren = !before && p0 < e && t[p0] == '(';
+	loose = !before && ((p0 < e && t[p0] == '(') || names_dive(x, s, e));
 	for (size_t p = s, q, n; p < e; p = q) {
-		if (paren && (t[p] == '(' || t[p] == ',')) {
+		if (loose && (t[p] == '(' || t[p] == ',')) {
 			q = p + 1;
 			continue;
 		}
 		if ((n = sep_len(t, p, e)) > 0) {
-			if (!before && t[p] != ' ')
+			if (!before && !loose && t[p] != ' ')
 				return false;
 			q = p + n;
 			continue;
 		}
 		q = word_end(t, p, e);
-		while (paren && q > p && t[q - 1] == ',')
+		while (loose && q > p && t[q - 1] == ',')
 			q--;
 		if (ex_is_word_in(x, "site_prep", t + p, q - p) ||
 		    ex_is_word_in(x, "site_skip", t + p, q - p))
 			continue;
-		if (!before && !paren)
+		if (!before && !loose)
 			return false;
 		if (ex_is_word_in(x, "dive_word", t + p, q - p) ||
 		    (t[p] >= '0' && t[p] <= '9' && q - p <= 4))
 			continue;
-		if (!before)
-			return false;
 		size_t r = q;
 		while (r < e && sep_len(t, r, e) > 0)
 			r++;

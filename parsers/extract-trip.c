@@ -336,18 +336,35 @@ static size_t pick(struct facts *f, const struct cand **out, size_t max)
 	return n;
 }
 
-/* "Δύο βουτιές: 10:00 και 13:00": the times on the line of a dive count. */
+/* A sentence that goes on over the line end (a hard-wrapped text): the
+ * line ends without a stop and the next line of the region follows it. */
+static bool wraps(const struct ex *x, const struct region *rg, size_t line)
+{
+	const struct line *l = &x->lines[line];
+	size_t e = l->end;
+
+	while (e > l->start && (x->text[e - 1] == ' ' || x->text[e - 1] == '\t'))
+		e--;
+	if (e == l->start || strchr(".!?;:", x->text[e - 1]) || line + 1 >= x->n_lines ||
+	    x->lines[line + 1].blank || !in_region(rg, line + 1))
+		return false;
+	return true;
+}
+
+/* "Δύο βουτιές: 10:00 και 13:00": the times after a dive count, on its line
+ * and on the next one when the sentence wraps there. */
 static size_t count_times(struct ex *x, const struct region *rg, int count, int *times)
 {
 	for (size_t li = 0; li < rg->n_lines; li++) {
 		const struct line *l = &x->lines[rg->lines[li]];
+		size_t j1 = wraps(x, rg, rg->lines[li]) ? x->lines[rg->lines[li] + 1].h1 : l->h1;
 		for (size_t i = l->h0; i < l->h1; i++) {
 			const struct hit *h = &x->hits[i];
 			size_t n = 0;
 			if (h->dropped || h->kind != RK_DIVE_COUNT ||
 			    !region_sees(rg, h->line, h->m.start))
 				continue;
-			for (size_t j = l->h0; j < l->h1 && n < (size_t)count; j++) {
+			for (size_t j = l->h0; j < j1 && n < (size_t)count; j++) {
 				const struct hit *t = &x->hits[j];
 				if (!t->dropped && t->kind == RK_TIME && t->m.start > h->m.end)
 					times[n++] = ex_hit_time(x, t);
