@@ -226,13 +226,20 @@ static size_t list_next(const struct ex *x, size_t p, size_t end)
 	return 0;
 }
 
-/* The phrase only qualifies a dive ("Νυχτερινή βουτιά", "Night dive"). */
+/* The phrase only qualifies a dive ("Νυχτερινή βουτιά", "Night dive") or a
+ * place that is no dive site ("Paphos harbour", "Gaios old harbour"). */
 static bool before_dive_word(const struct ex *x, size_t p, size_t end)
 {
 	struct word w;
 
-	return read_word(x, skip_spaces(x->text, p, end), end, &w) &&
-	       ex_is_word_in(x, "dive_word", x->text + w.s, w.e - w.s);
+	if (!read_word(x, skip_spaces(x->text, p, end), end, &w))
+		return false;
+	if (ex_is_word_in(x, "dive_word", x->text + w.s, w.e - w.s) ||
+	    ex_is_word_in(x, "place_noun", x->text + w.s, w.e - w.s))
+		return true;
+	/* one adjective between: "old harbour" */
+	return !w.cap && read_word(x, skip_blanks(x->text, w.e, end), end, &w) &&
+	       ex_is_word_in(x, "place_noun", x->text + w.s, w.e - w.s);
 }
 
 /* A phrase read at a rule's site mark: a candidate unless it is no name. */
@@ -261,14 +268,22 @@ static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, cons
 	return add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, strong, rule_id) < 0 ? -ENOMEM : 1;
 }
 
+/* A list of names from p: when one of them is a known site, the others are
+ * sites as well ("Manijin Island and Amphorae Cave"). */
 static int cand_at(const struct ex *x, size_t p, size_t end, bool strong, const char *rule_id,
 		   struct cand **cs, size_t *n)
 {
+	size_t n0 = *n;
+	bool known = false;
 	int k;
 
 	while ((k = cand_one(x, &p, end, strong, rule_id, cs, n)) > 0)
 		if ((p = list_next(x, p, end)) == 0)
 			break;
+	for (size_t i = n0; i < *n; i++)
+		known |= (*cs)[i].id > 0;
+	for (size_t i = n0; i < *n && known; i++)
+		(*cs)[i].strong = true;
 	return k < 0 ? k : 0;
 }
 

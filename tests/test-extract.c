@@ -636,6 +636,27 @@ static void test_extract_dive_time_after_site_and_wrapped(void **state)
 	extract_result_free(r);
 }
 
+/* A name listed with a known site is a dive too, even unknown; a name
+ * before a place noun ("Gaios harbour") is where one meets, no dive. */
+static void test_extract_listed_unknown_site_and_meeting_place(void **state)
+{
+	struct extract_result *r = run("Sat 6th Sep – Foo Rock and Blue Hole\n"
+				       "8:30 at Kyrenia old harbour, €50.\n"
+				       "\n"
+				       "Sun 7th Sep – Kimon Bay\n"
+				       "9:00 Limassol marina, €40.\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_string_equal(r->trips[0].dives[0].site_name, "Foo Rock");
+	assert_int_equal(r->trips[0].dives[0].site_id, 0);
+	assert_int_equal(r->trips[0].dives[1].site_id, 25);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 29);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -687,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_replaced_place_is_no_dive),
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
+	    cmocka_unit_test(test_extract_listed_unknown_site_and_meeting_place),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
