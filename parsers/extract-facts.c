@@ -208,6 +208,8 @@ static bool drops(const struct hit *a, const struct hit *b)
 	if (is_timed(a->kind) && (b->kind == RK_PRICE || b->kind == RK_GROUP_SIZE) &&
 	    overlaps(a, b))
 		return true;
+	if (a->kind == RK_DURATION && b->kind == RK_DIVE_DURATION && overlaps(a, b))
+		return true; /* "1 hour in the water" is a dive's, not the trip's */
 	return is_dated(a->kind) && is_dated(b->kind) && overlaps(a, b) &&
 	       wins(b, a, b->seq < a->seq);
 }

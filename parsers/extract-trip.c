@@ -117,8 +117,11 @@ static int hit_fact(struct ex *x, struct facts *f, const struct hit *h)
 		}
 		break;
 	case RK_DIVE_DURATION:
-		if (!f->dive_duration_hit && ex_group_int(x, h, RG_MINUTES, &n) == 0 && n > 0 &&
-		    n <= 300) {
+		if (ex_group_int(x, h, RG_MINUTES, &n) < 0 && parse_amount(x, h, RG_HOURS, &v) == 0)
+			n = (int)(v * 60 + 0.5); /* "1 hour in the water" */
+		else if (ex_group_int(x, h, RG_MINUTES, &n) < 0)
+			n = -1;
+		if (!f->dive_duration_hit && n > 0 && n <= 300) {
 			f->dive_duration = n;
 			f->dive_duration_hit = h;
 		}

@@ -657,6 +657,25 @@ static void test_extract_listed_unknown_site_and_meeting_place(void **state)
 	extract_result_free(r);
 }
 
+/* Hours in the water are the dive's duration, not the trip's. */
+static void test_extract_hours_in_the_water(void **state)
+{
+	struct extract_result *r =
+	    run("Saturday 6 September: night dive at the Blue Hole (roughly 1 hour "
+		"underwater), meet 20:00, €40.\n"
+		"\n"
+		"Κυριακή 7/9: Αρζεντά, περίπου 1,5 ώρα στο νερό, ραντεβού 9:00, "
+		"40€. Διάρκεια εξόρμησης 4 ώρες.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].duration, -1);
+	assert_int_equal(r->trips[0].dives[0].duration, 60);
+	assert_int_equal(r->trips[1].duration, 240);
+	assert_int_equal(r->trips[1].dives[0].duration, 90);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -709,6 +728,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_listed_unknown_site_and_meeting_place),
+	    cmocka_unit_test(test_extract_hours_in_the_water),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
