@@ -23,6 +23,7 @@ struct imap_source {
 	struct source base;
 	/* settings */
 	char *host, *user, *password, *mailbox, *ca_file, *move_to, *account;
+	char *mailbox_utf7, *move_to_utf7; /* as the server spells them */
 	unsigned port, idle_interval_s, poll_interval_s, timeout_s, batch_size;
 	enum imap_tls tls;
 	enum imap_after after;

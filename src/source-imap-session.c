@@ -219,7 +219,7 @@ static int login_and_select(struct imap_source *is, char **reterr_reason)
 	}
 	if (refresh_capabilities(is) != MAILIMAP_NO_ERROR) /* MOVE, UIDPLUS come after login */
 		return -ECONNRESET;
-	r = mailimap_select(is->imap, is->mailbox);
+	r = mailimap_select(is->imap, is->mailbox_utf7);
 	if (r != MAILIMAP_NO_ERROR || !is->imap->imap_selection_info) {
 		if (asprintf(reterr_reason, "cannot select mailbox '%s' on %s (libetpan error %d)",
 			     is->mailbox, is->host, r) < 0)

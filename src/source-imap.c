@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "db.h"
+#include "imap-utf7.h"
 #include "log.h"
 #include "source-imap-private.h"
 #include "source-imap.h"
@@ -460,10 +461,10 @@ static int imap_ack(struct source *s, const struct source_msg *m)
 		return -ENOMEM;
 	if (is->after == IMAP_AFTER_MOVE && is->has_move) {
 		what = "UID MOVE";
-		r = mailimap_uid_move(is->imap, set, is->move_to);
+		r = mailimap_uid_move(is->imap, set, is->move_to_utf7);
 	} else if (is->after == IMAP_AFTER_MOVE) {
 		what = "UID COPY";
-		r = mailimap_uid_copy(is->imap, set, is->move_to);
+		r = mailimap_uid_copy(is->imap, set, is->move_to_utf7);
 	}
 	if (r == MAILIMAP_NO_ERROR && (is->after == IMAP_AFTER_SEEN || !is->has_move)) {
 		struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
@@ -531,6 +532,8 @@ static void imap_close(struct source *s)
 	free(is->mailbox);
 	free(is->ca_file);
 	free(is->move_to);
+	free(is->mailbox_utf7);
+	free(is->move_to_utf7);
 	free(is->account);
 	free(is->base.name);
 	free(is);
@@ -601,6 +604,17 @@ int source_imap_open(const struct config_source *cs, size_t max_message_size, st
 		is->account = NULL;
 		imap_close(&is->base);
 		return failed || (cs->host && cs->user) ? -ENOMEM : -EINVAL;
+	}
+	r = imap_utf7_encode(is->mailbox, &is->mailbox_utf7);
+	if (r >= 0 && is->move_to)
+		r = imap_utf7_encode(is->move_to, &is->move_to_utf7);
+	if (r < 0) {
+		imap_close(&is->base);
+		return r == -ENOMEM || asprintf(reterr_reason,
+						"[imap %s] mailbox or move_to is not valid UTF-8",
+						cs->name) < 0
+			   ? -ENOMEM
+			   : r;
 	}
 	r = imap_read_password(cs, &is->password, reterr_reason);
 	if (r < 0) {

@@ -432,6 +432,31 @@ static void test_imap_ack_seen_and_move(void **state)
 	source_close(s);
 }
 
+/* Greek mailbox names in the configuration, modified UTF-7 on the wire. */
+static void test_imap_utf8_mailbox_names(void **state)
+{
+	struct config_source cs = base_config(IMAP_TLS_IMPLICIT, "Ενημερωτικά");
+	struct source *s = NULL;
+	struct source_msg m;
+	unsigned total, seen;
+
+	create_mailbox("&A5UDvQO3A7wDtQPBA8kDxAO5A7oDrA-"); /* Ενημερωτικά */
+	create_mailbox("&A50DsQPFA6wDswO5A7E- &- &A6MDwAOuA7sDsQO5A7E-"); /* Ναυάγια & Σπήλαια */
+	append("&A5UDvQO3A7wDtQPBA8kDxAO5A7oDrA-", "greek");
+	cs.after = IMAP_AFTER_MOVE;
+	cs.move_to = "Ναυάγια & Σπήλαια";
+	assert_int_equal(open_source(&cs, &s), 0);
+	assert_int_equal(source_fetch(s, &m), 1);
+	assert_string_equal(m.mailbox, "Ενημερωτικά"); /* the checkpoint's key stays readable */
+	assert_non_null(strstr(m.data, "Subject: greek"));
+	assert_int_equal(source_ack(s, &m), 0);
+	source_close(s);
+	count("&A50DsQPFA6wDswO5A7E- &- &A6MDwAOuA7sDsQO5A7E-", &total, &seen);
+	assert_int_equal(total, 1);
+	count("&A5UDvQO3A7wDtQPBA8kDxAO5A7oDrA-", &total, &seen);
+	assert_int_equal(total, 0);
+}
+
 /* ---- watching ---- */
 
 static void on_wake(struct source *s, void *userdata)
@@ -683,6 +708,7 @@ int main(void)
 	    cmocka_unit_test(test_imap_checkpoint_from_database),
 	    cmocka_unit_test(test_imap_uidvalidity_change_is_estale),
 	    cmocka_unit_test(test_imap_ack_seen_and_move),
+	    cmocka_unit_test(test_imap_utf8_mailbox_names),
 	    cmocka_unit_test(test_imap_idle_wakes_on_append),
 	    cmocka_unit_test(test_imap_idle_notices_a_silent_drop),
 	    cmocka_unit_test(test_imap_reconnects_after_server_restart),

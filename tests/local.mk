@@ -130,3 +130,7 @@ tests_itest_imap_serve_SOURCES = tests/itest-imap-serve.c
 tests_itest_imap_serve_LDADD = $(TEST_LIBS)
 TESTS += tests/test-match.sh tests/itest-match.sh
 EXTRA_DIST += tests/test-match.sh tests/itest-match.sh
+check_PROGRAMS += tests/test-imap-utf7
+TESTS += tests/test-imap-utf7
+tests_test_imap_utf7_SOURCES = tests/test-imap-utf7.c
+tests_test_imap_utf7_LDADD = $(TEST_LIBS)
