@@ -299,18 +299,23 @@ static int on_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* SECONDS 0: at once (data is waiting), else with half a second of slack. */
 static int arm_timer(struct imap_source *is, unsigned seconds)
 {
+	uint64_t accuracy = seconds ? 500000u : 1u;
 	int r;
 
 	if (!is->timer) {
 		r = sd_event_add_time_relative(is->event, &is->timer, CLOCK_MONOTONIC,
-					       (uint64_t)seconds * 1000000u, 500000u, on_timer, is);
+					       (uint64_t)seconds * 1000000u, accuracy, on_timer,
+					       is);
 		if (r >= 0)
 			(void)sd_event_source_set_description(is->timer, "imap-timer");
 		return r;
 	}
-	r = sd_event_source_set_time_relative(is->timer, (uint64_t)seconds * 1000000u);
+	r = sd_event_source_set_time_accuracy(is->timer, accuracy);
+	if (r >= 0)
+		r = sd_event_source_set_time_relative(is->timer, (uint64_t)seconds * 1000000u);
 	return r < 0 ? r : sd_event_source_set_enabled(is->timer, SD_EVENT_ONESHOT);
 }
 
