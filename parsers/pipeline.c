@@ -122,13 +122,39 @@ struct alias_index *pipeline_center_index(struct pipeline *p)
 	return p->centers_index;
 }
 
+/* The words the matcher strips from names: the terminology of one
+ * vocabulary (site_term, center_term) and the articles and prepositions
+ * that may lead a name ("στον Ποθητό", "the Zenobia"). */
+static int matcher_terms(const struct pipeline *p, const char *vocab, const char ***ret)
+{
+	const char *const *lists[] = {rules_vocab(p->rules, vocab),
+				      rules_vocab(p->rules, "site_skip")};
+	const char **terms;
+	size_t n = 0;
+
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		for (size_t i = 0; lists[l] && lists[l][i]; i++)
+			n++;
+	terms = calloc(n + 1, sizeof(*terms));
+	if (!terms)
+		return -ENOMEM;
+	n = 0;
+	for (size_t l = 0; l < ELEMENTSOF(lists); l++)
+		for (size_t i = 0; lists[l] && lists[l][i]; i++)
+			terms[n++] = lists[l][i];
+	*ret = terms;
+	return 0;
+}
+
 static int new_index(struct pipeline *p, const char *terms_vocab, struct alias_index **ret)
 {
-	struct alias_index_settings s = {
-	    .threshold = p->threshold,
-	    .margin = p->margin,
-	    .terms = rules_vocab(p->rules, terms_vocab),
-	};
+	_cleanup_free_ const char **terms = NULL;
+	struct alias_index_settings s = {.threshold = p->threshold, .margin = p->margin};
+	int r = matcher_terms(p, terms_vocab, &terms);
+
+	if (r < 0)
+		return r;
+	s.terms = terms;
 	return alias_index_new(&s, ret);
 }
 

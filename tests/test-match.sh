@@ -10,10 +10,13 @@ printf '[parser]\nrules_dir = %s/rules\n' "$top_srcdir" >"$d/conf"
 m() { "$top_builddir/divemap-ingest" -c "$d/conf" match --names "$d/names.json" "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
-out=$(m "Kira Leni" "ΝΑΥΑΓΙΟ ΚΥΡΑ ΛΕΝΗ" "Πάτροκλο") || fail "known names did not all resolve"
+out=$(m "Kira Leni" "ΝΑΥΑΓΙΟ ΚΥΡΑ ΛΕΝΗ" "Πάτροκλο" "στον Ποθητό" "the wreck of the Zenobia") ||
+	fail "known names did not all resolve"
 echo "$out"
 [ "$(grep -c "resolves to 7 " <<<"$out")" = 2 ] || fail "Kyra Leni spellings"
 grep -q "resolves to 16 'Πάτροκλος'" <<<"$out" || fail "Πάτροκλο is Πάτροκλος"
+grep -q "resolves to 1 'Ποθητός'" <<<"$out" || fail "an article before a name"
+grep -q "resolves to 24 " <<<"$out" || fail "the wreck of the Zenobia"
 
 set +e
 out=$(m "Blue Hole Dahab")
