@@ -13,13 +13,19 @@
  *               "trip_price": 45.0, "trip_currency": "EUR", "group_size_limit": 3,
  *               "trip_difficulty": "OPEN_WATER", "special_requirements": "OWD",
  *               "trip_description": "...",
+ *               "source": {"date": {"start": 252, "end": 288, "rule": "el.date.day_month"},
+ *                          "time": ..., "duration": ..., "price": ..., "group_size": ...,
+ *                          "difficulty": ..., "requirements": ...},
  *               "dives": [{"dive_number": 1, "dive_site_id": 1, "dive_site_name": "ν. Ποθητός",
  *                          "dive_time": "09:00", "dive_duration": null, "dive_description": "...",
- *                          "match": {"method": "alias", "score": 1.0, "matched": "..."},
- *                          "spans": {"dive_site_name": [start, end, "rule-id"], ...}}],
- *               "spans": {"trip_date": [start, end, "rule-id"], ...}}],
- *    "unresolved": [{"kind": "site", "name": "...", "candidates": [{"id": 3, "name": "...", "score": 0.71}]}]}
- * Spans are byte offsets into "text". */
+ *                          "source": {"site": {...}, "time": {...}, "duration": null},
+ *                          "match": {"id": 1, "name": "ν. Ποθητός", "method": "exact-alias",
+ *                                    "score": 1.0}}]}],
+ *    "unresolved": [{"kind": "site", "name": "...", "why": "no match" | "ambiguous",
+ *                    "candidates": [{"id": 3, "name": "...", "method": "fuzzy", "score": 0.71}]}]}
+ * A "source" entry is null for a value the text does not state; its rule is
+ * null for a value taken over from elsewhere (a dive's time from its line).
+ * Offsets are bytes into "text". */
 #ifndef DIVEMAP_PIPELINE_H
 #define DIVEMAP_PIPELINE_H
 
