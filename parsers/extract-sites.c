@@ -95,18 +95,40 @@ static size_t skip_blanks(const char *t, size_t p, size_t end)
 	return p;
 }
 
+/* A name cut by the line end before its proper part ("στην παραλία\nτης
+ * Βουλιαγμένης", "the wreck of\nthe Zenobia") goes on at the next line:
+ * its start there, and its end in *end. */
+static size_t wrapped_name(const struct ex *x, const struct word *ws, size_t n, size_t *end)
+{
+	const char *t = x->text, *nl;
+	bool cap = false;
+	size_t s = *end + 1;
+
+	for (size_t i = 0; i < n; i++)
+		cap |= ws[i].cap;
+	if (n == 0 || n >= PHRASE_MAX_WORDS || (cap && !ws[n - 1].link) || *end >= x->len ||
+	    t[*end] != '\n' || s >= x->len)
+		return 0;
+	nl = memchr(t + s, '\n', x->len - s);
+	*end = nl ? (size_t)(nl - t) : x->len;
+	if (*end > s && t[*end - 1] == '\r')
+		(*end)--;
+	return skip_spaces(t, s, *end);
+}
+
 /* Reads a site name from p; returns the number of words (0: none). */
 static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_lower,
 			  struct word *ws)
 {
 	const char *t = x->text;
-	size_t n = 0, lower = 0;
+	size_t n = 0, lower = 0, q;
 	struct word w;
 
 	for (p = skip_spaces(t, p, end); read_word(x, p, end, &w); p = skip_spaces(t, w.e, end)) {
 		if (w.cap || w.term || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s))
 			break;
 	}
+again:
 	for (; n < PHRASE_MAX_WORDS && read_word(x, p, end, &w); p = skip_blanks(t, w.e, end)) {
 		if (w.digit && w.e < end && (t[w.e] == ':' || t[w.e] == '.'))
 			break; /* a time, not "He 111" */
@@ -124,9 +146,32 @@ static size_t read_phrase(const struct ex *x, size_t p, size_t end, bool allow_l
 		} else
 			break;
 	}
+	if (p == end && (q = wrapped_name(x, ws, n, &end)) > 0) {
+		p = q;
+		goto again;
+	}
 	while (n > 0 && ws[n - 1].link && !ws[n - 1].cap)
 		n--;
 	return n;
+}
+
+/* The name written from s to e, a line break in it made a space. */
+static char *name_dup(const struct ex *x, size_t s, size_t e)
+{
+	char *name = strndup(x->text + s, e - s), *w = name;
+
+	for (const char *r = name; r && *r; r++)
+		if (*r == '\r' || *r == '\n') {
+			while (w > name && (w[-1] == ' ' || w[-1] == '\t'))
+				w--;
+			*w++ = ' ';
+			while (r[1] == ' ' || r[1] == '\t' || r[1] == '\r' || r[1] == '\n')
+				r++;
+		} else
+			*w++ = *r;
+	if (w)
+		*w = '\0';
+	return name;
 }
 
 static int resolve(const struct ex *x, size_t s, size_t e, int *ret_id)
@@ -135,7 +180,7 @@ static int resolve(const struct ex *x, size_t s, size_t e, int *ret_id)
 
 	if (!x->in->resolve_site)
 		return -ENOENT;
-	name = strndup(x->text + s, e - s);
+	name = name_dup(x, s, e);
 	if (!name)
 		return -ENOMEM;
 	return x->in->resolve_site(x->in->userdata, name, ret_id) == 0 && *ret_id > 0 ? 0 : -ENOENT;
@@ -189,7 +234,7 @@ static int add_cand(struct cand **cs, size_t *n, size_t s, size_t e, const struc
 			      .strong = strong,
 			      .time = -1,
 			      .rule_id = rule_id,
-			      .name = strndup(x->text + s, e - s)};
+			      .name = name_dup(x, s, e)};
 	if (!c[*n].name)
 		return -ENOMEM;
 	(*n)++;

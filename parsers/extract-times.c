@@ -145,10 +145,14 @@ void ex_attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 {
 	for (size_t c = 0; c < n; c++) {
 		const struct hit *best = NULL;
-		for (size_t i = x->lines[line].h0; i < x->lines[line].h1; i++) {
+		/* a name that wraps onto the next line may have its time there */
+		size_t last =
+		    cs[c].end > x->lines[line].end && line + 1 < x->n_lines ? line + 1 : line;
+		for (size_t i = x->lines[line].h0; i < x->lines[last].h1; i++) {
 			const struct hit *h = &x->hits[i];
-			if (h->line != line || h->dropped || h->kind != RK_TIME ||
-			    in_meet_column(x, h) || other_cell_of_dated_row(x, h, &cs[c]))
+			if ((h->line != line && h->line != last) || h->dropped ||
+			    h->kind != RK_TIME || in_meet_column(x, h) ||
+			    other_cell_of_dated_row(x, h, &cs[c]))
 				continue;
 			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&
 			    joins_time(x, h->m.end, cs[c].start, true) &&

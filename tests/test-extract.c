@@ -676,6 +676,29 @@ static void test_extract_hours_in_the_water(void **state)
 	extract_result_free(r);
 }
 
+/* An unknown place is still the trip's dive, by name: a beach, a name that
+ * wraps onto the next line, with the time written after it. */
+static void test_extract_unknown_place_kept_by_name(void **state)
+{
+	struct extract_result *r = run("Παρασκευή 15 Αυγούστου: η γιορτινή βουτιά στην παραλία\n"
+				       "του Αγίου Νικολάου στις 11:00. Συμμετοχή 5€.\n"
+				       "\n"
+				       "Saturday 16 August: a shore dive at the wreck of\n"
+				       "Foo Bar at 10:00, €20.\n",
+				       2025, 8, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 0);
+	assert_string_equal(r->trips[0].dives[0].site_name, "παραλία του Αγίου Νικολάου");
+	assert_int_equal(r->trips[0].dives[0].time, 11 * 60);
+	assert_true(r->trips[0].price == 5);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_string_equal(r->trips[1].dives[0].site_name, "wreck of Foo Bar");
+	assert_int_equal(r->trips[1].dives[0].time, 10 * 60);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -729,6 +752,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_listed_unknown_site_and_meeting_place),
 	    cmocka_unit_test(test_extract_hours_in_the_water),
+	    cmocka_unit_test(test_extract_unknown_place_kept_by_name),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
