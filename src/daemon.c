@@ -243,7 +243,8 @@ static void source_failed(struct dsource *ds, int r)
 		delay = BACKOFF_MAX_US;
 	delay = jitter(delay);
 	if (ds->error == 0) /* a change of state: fine -> failing */
-		log_full(error_is_permanent(r) ? LOG_ERR : LOG_WARNING, r, NULL,
+		log_full(error_is_permanent(r) ? LOG_ERR : LOG_WARNING, r,
+			 LOG_FIELDS({"SOURCE", ds->cs->name}, {"SOURCE_STATE", "failing"}),
 			 "source %s: %m; retrying with back-off (now %.1f s)", ds->cs->name,
 			 (double)delay / 1e6);
 	else
@@ -262,7 +263,9 @@ static void source_failed(struct dsource *ds, int r)
 static void source_fine(struct dsource *ds)
 {
 	if (ds->error)
-		log_info("source %s: working again after %u failed tr%s", ds->cs->name,
+		log_full(LOG_INFO, 0,
+			 LOG_FIELDS({"SOURCE", ds->cs->name}, {"SOURCE_STATE", "working"}),
+			 "source %s: working again after %u failed tr%s", ds->cs->name,
 			 ds->failures, ds->failures == 1 ? "y" : "ies");
 	ds->error = 0;
 	ds->failures = 0;
