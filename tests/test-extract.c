@@ -609,33 +609,6 @@ static void test_extract_dive_time_after_site_and_wrapped(void **state)
 	extract_result_free(r);
 }
 
-/* "SITE, βουτιά TIME": a time after a site and a dive word is the dive's;
- * the times of a dive count may follow on the next line of a wrapped text. */
-static void test_extract_dive_time_after_site_and_wrapped(void **state)
-{
-	struct extract_result *r =
-	    run("Σάββατο 6/9\n"
-		"Αρζεντά, πρωινή βουτιά 9πμ. Κόστος 40€.\n"
-		"\n"
-		"Sunday 7 September\n"
-		"Blue Hole, dive at 10:15, €45.\n"
-		"\n"
-		"Την Κυριακή 14/9 θα κάνουμε δύο βουτιές στον Ποθητό, η πρώτη στις 9:00 και η\n"
-		"δεύτερη στις 11:45. Τιμή 50€.\n"
-		"\n"
-		"Saturday 20 September: Kimon Bay, meet 8:00, €40.\n",
-		2025, 9, 1);
-
-	assert_int_equal(r->n_trips, 4);
-	assert_int_equal(r->trips[0].dives[0].time, 9 * 60);
-	assert_int_equal(r->trips[1].dives[0].time, 10 * 60 + 15);
-	assert_int_equal(r->trips[2].n_dives, 2);
-	assert_int_equal(r->trips[2].dives[0].time, 9 * 60);
-	assert_int_equal(r->trips[2].dives[1].time, 11 * 60 + 45);
-	assert_int_equal(r->trips[3].dives[0].time, -1); /* a meeting time is no dive's */
-	extract_result_free(r);
-}
-
 /* A name listed with a known site is a dive too, even unknown; a name
  * before a place noun ("Gaios harbour") is where one meets, no dive. */
 static void test_extract_listed_unknown_site_and_meeting_place(void **state)
@@ -748,7 +721,6 @@ int main(void)
 	    cmocka_unit_test(test_extract_required_certification_forms),
 	    cmocka_unit_test(test_extract_bare_max_is_places),
 	    cmocka_unit_test(test_extract_replaced_place_is_no_dive),
-	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_dive_time_after_site_and_wrapped),
 	    cmocka_unit_test(test_extract_listed_unknown_site_and_meeting_place),
 	    cmocka_unit_test(test_extract_hours_in_the_water),
