@@ -414,7 +414,7 @@ static int on_reload(sd_event_source *es, const struct signalfd_siginfo *si, voi
 	struct daemon *d = userdata;
 	_cleanup_free_ char *why = NULL;
 	struct config *c = NULL;
-	int r;
+	int r, level;
 
 	(void)notify_reloading();
 	r = config_load(d->config_path, &c, &why);
@@ -433,6 +433,9 @@ static int on_reload(sd_event_source *es, const struct signalfd_siginfo *si, voi
 		}
 		return 0;
 	}
+	/* the new [log] level, keeping the shift of -v/-q */
+	level = c->log.level + (log_get_max_level() - d->cfg->log.level);
+	log_set_max_level(level < LOG_ERR ? LOG_ERR : level > LOG_DEBUG ? LOG_DEBUG : level);
 	log_info("reload: configuration '%s' read", c->path ? c->path : "(defaults)");
 	start_connecting(d); /* closes the sources that point into the old configuration */
 	config_free(d->own_cfg);
