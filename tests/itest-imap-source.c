@@ -326,6 +326,22 @@ static void test_imap_fetch_appended_with_checkpoints(void **state)
 	source_close(s);
 }
 
+/* Over max_message_size: only the first bytes are fetched, full_size says more. */
+static void test_imap_oversize_message_is_cut(void **state)
+{
+	struct config_source cs = base_config(IMAP_TLS_IMPLICIT, "Fetch");
+	struct source *s = NULL;
+	struct source_msg m;
+	char *why = NULL;
+
+	assert_int_equal(source_open_config(&cs, 64, &s, &why), 0);
+	assert_int_equal(source_fetch(s, &m), 1);
+	assert_int_equal(m.len, 64);
+	assert_true(m.full_size > 64);
+	assert_memory_equal(m.data, "From: Aqua Lavrio", 17);
+	source_close(s);
+}
+
 static void test_imap_checkpoint_from_database(void **state)
 {
 	struct config cfg = {.database = {.url = (char *)env("DATABASE_URL"),
@@ -705,6 +721,7 @@ int main(void)
 	    cmocka_unit_test(test_imap_plaintext_refused_unless_allowed),
 	    cmocka_unit_test(test_imap_tls_host_name_mismatch_is_refused),
 	    cmocka_unit_test(test_imap_fetch_appended_with_checkpoints),
+	    cmocka_unit_test(test_imap_oversize_message_is_cut),
 	    cmocka_unit_test(test_imap_checkpoint_from_database),
 	    cmocka_unit_test(test_imap_uidvalidity_change_is_estale),
 	    cmocka_unit_test(test_imap_ack_seen_and_move),
