@@ -33,15 +33,25 @@ static json_t *span_json(const struct extract_span *s)
 			 (json_int_t)s->end, "rule", str_or_null(s->rule_id));
 }
 
+/* A site read from the subject says so: its offsets index the subject. */
+static json_t *site_span_json(const struct extract_dive *d)
+{
+	json_t *o = span_json(&d->site_span);
+
+	if (d->site_in_subject && json_is_object(o))
+		json_object_set_new(o, "in", json_string("subject"));
+	return o;
+}
+
 static json_t *dive_json(const struct extract_dive *d)
 {
-	return json_pack(
-	    "{s:i, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "dive_number", d->number,
-	    "dive_site_id", d->site_id > 0 ? json_integer(d->site_id) : json_null(),
-	    "dive_site_name", str_or_null(d->site_name), "dive_time", time_or_null(d->time),
-	    "dive_duration", int_or_null(d->duration), "dive_description",
-	    str_or_null(d->description), "source", "site", span_json(&d->site_span), "time",
-	    span_json(&d->time_span), "duration", span_json(&d->duration_span));
+	return json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:{s:o, s:o, s:o}}", "dive_number",
+			 d->number, "dive_site_id",
+			 d->site_id > 0 ? json_integer(d->site_id) : json_null(), "dive_site_name",
+			 str_or_null(d->site_name), "dive_time", time_or_null(d->time),
+			 "dive_duration", int_or_null(d->duration), "dive_description",
+			 str_or_null(d->description), "source", "site", site_span_json(d), "time",
+			 span_json(&d->time_span), "duration", span_json(&d->duration_span));
 }
 
 static json_t *trip_json(const struct extract_trip *t)

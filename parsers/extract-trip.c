@@ -391,6 +391,8 @@ static int set_dive(const struct ex *x, struct extract_dive *d, int number, cons
 	if (!d->site_name || (c->line < x->n_lines && !d->description))
 		return -ENOMEM;
 	d->site_span = (struct extract_span){c->start, c->end, c->rule_id};
+	/* a site of the subject (ex_subject_sites) has no line of the text */
+	d->site_in_subject = c->line == (size_t)-1;
 	if (c->time >= 0)
 		d->time_span = (struct extract_span){c->time_start, c->time_end, NULL};
 	d->duration_span = span_of(dur_hit);

@@ -32,6 +32,7 @@ struct extract_dive {
 	int duration;      /* minutes, -1 = not stated */
 	char *description; /* NULL or the line it came from */
 	struct extract_span site_span, time_span, duration_span;
+	bool site_in_subject; /* site_span indexes the subject, not the text */
 };
 
 struct extract_trip {

@@ -184,6 +184,10 @@ static bool span_own(const json_t *obj, const char *field, const char *source, l
 		return true;
 	}
 	v = source ? json_object_get(json_object_get(obj, "source"), source) : NULL;
+	/* a value read from the subject has no place in the text */
+	if (json_is_string(json_object_get(v, "in")) &&
+	    !streq(json_string_value(json_object_get(v, "in")), "text"))
+		return false;
 	if (json_is_object(v) && json_is_integer(json_object_get(v, "start")) &&
 	    json_is_integer(json_object_get(v, "end"))) {
 		*a = json_integer_value(json_object_get(v, "start"));

@@ -173,6 +173,26 @@ static void test_report_bad_spans(void **state)
 	free(html);
 }
 
+/* A site read from the subject carries offsets into the subject: it has no
+ * span in the text, and nothing of the text is marked for it. */
+static void test_report_subject_span_is_not_in_text(void **state)
+{
+	json_t *dive =
+	    json_pack("{s:s, s:{s:{s:i, s:i, s:s, s:s}}}", "dive_site_name", "Pothitos", "source",
+		      "site", "start", 3, "end", 11, "rule", "r", "in", "subject");
+	json_t *text_dive =
+	    json_pack("{s:s, s:{s:{s:i, s:i, s:s, s:s}}}", "dive_site_name", "Pothitos", "source",
+		      "site", "start", 52, "end", 60, "rule", "r", "in", "text");
+	long long a = -1, b = -1;
+
+	assert_false(report_span(dive, "dive_site_name", &a, &b, NULL));
+	assert_true(report_span(text_dive, "dive_site_name", &a, &b, NULL));
+	assert_int_equal(a, 52);
+	assert_int_equal(b, 60);
+	json_decref(dive);
+	json_decref(text_dive);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_report_is_well_formed),
 	    cmocka_unit_test(test_report_bad_spans),
 	    cmocka_unit_test(test_report_lists_unresolved_names),
+	    cmocka_unit_test(test_report_subject_span_is_not_in_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
