@@ -672,6 +672,22 @@ static void test_extract_unknown_place_kept_by_name(void **state)
 	extract_result_free(r);
 }
 
+/* "afternoon" holds no noon: the time written after the site is its own. */
+static void test_extract_afternoon_is_no_noon(void **state)
+{
+	struct extract_result *r =
+	    run("Sunday 7 September\n"
+		"Morning dive at Kimon Bay at 9am, afternoon dive at the Blue Hole at "
+		"3pm. €60.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].dives[1].time, 15 * 60);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -725,6 +741,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_listed_unknown_site_and_meeting_place),
 	    cmocka_unit_test(test_extract_hours_in_the_water),
 	    cmocka_unit_test(test_extract_unknown_place_kept_by_name),
+	    cmocka_unit_test(test_extract_afternoon_is_no_noon),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
