@@ -3,4 +3,3 @@ migrationsdir = $(pkgdatadir)/migrations
 dist_migrations_DATA = \
 	migrations/0001_divemap_baseline.up.sql migrations/0001_divemap_baseline.down.sql \
 	migrations/0002_ingest_tables.up.sql migrations/0002_ingest_tables.down.sql
-EXTRA_DIST += migrations/README.md
