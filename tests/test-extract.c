@@ -688,6 +688,24 @@ static void test_extract_afternoon_is_no_noon(void **state)
 	extract_result_free(r);
 }
 
+/* A day in parentheses after a weekday is the date; "suitable for
+ * beginners" is a level. */
+static void test_extract_weekday_paren_day_and_beginners(void **state)
+{
+	struct extract_result *r =
+	    run("Next Saturday (13th) dusk dive at Kimon Bay, meet 18:00, €35. "
+		"Suitable for beginners.\n"
+		"\n"
+		"Κυριακή (21) Αρζεντά, ραντεβού 9:00, 40€.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2025-09-13");
+	assert_string_equal(r->trips[0].difficulty, "OPEN_WATER");
+	assert_date(&r->trips[1], "2025-09-21");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -742,6 +760,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_hours_in_the_water),
 	    cmocka_unit_test(test_extract_unknown_place_kept_by_name),
 	    cmocka_unit_test(test_extract_afternoon_is_no_noon),
+	    cmocka_unit_test(test_extract_weekday_paren_day_and_beginners),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
