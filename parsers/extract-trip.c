@@ -438,9 +438,13 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 		k = set_dive(x, &d[nd], (int)nd + 1, pk[i], f->dive_duration, f->dive_duration_hit);
 	if (k >= 0 && n == 1 && f->count > 1) {
 		size_t nt = count_times(x, rg, f->count, times);
-		for (int i = 1; i < f->count && k >= 0; i++, nd++)
+		for (int i = 1; i < f->count && k >= 0; i++, nd++) {
 			k = set_dive(x, &d[nd], (int)nd + 1, pk[0], f->dive_duration,
 				     f->dive_duration_hit);
+			/* the time written at the site is the first dive's */
+			d[nd].time = -1;
+			d[nd].time_span = (struct extract_span){0};
+		}
 		for (size_t i = 0; i < nt && i < nd; i++)
 			d[i].time = times[i];
 	}

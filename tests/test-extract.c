@@ -706,6 +706,22 @@ static void test_extract_weekday_paren_day_and_beginners(void **state)
 	extract_result_free(r);
 }
 
+/* A double dive at one site: the time written at the site is the first
+ * dive's, not the second's too. */
+static void test_extract_double_dive_one_time(void **state)
+{
+	struct extract_result *r = run("Σάββατο 13/9\n"
+				       "08:30 Αρζεντά, διπλή βουτιά, 55€\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].time, 8 * 60 + 30);
+	assert_int_equal(r->trips[0].dives[1].time, -1);
+	assert_int_equal(r->trips[0].dives[1].site_id, 10);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -761,6 +777,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_unknown_place_kept_by_name),
 	    cmocka_unit_test(test_extract_afternoon_is_no_noon),
 	    cmocka_unit_test(test_extract_weekday_paren_day_and_beginners),
+	    cmocka_unit_test(test_extract_double_dive_one_time),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
