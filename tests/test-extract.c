@@ -722,6 +722,27 @@ static void test_extract_double_dive_one_time(void **state)
 	extract_result_free(r);
 }
 
+/* An unknown place after a heading's date and a colon, or under "Where:",
+ * is the trip's dive by name. */
+static void test_extract_unknown_place_after_colon(void **state)
+{
+	struct extract_result *r = run("Πέμπτη 18/9: Σπηλιά του Κύκλωπα, ραντεβού 8:30, 45€.\n"
+				       "\n"
+				       "When: Saturday 20 September\n"
+				       "Where: Coral Garden\n"
+				       "Time: 9:30\n"
+				       "Cost: 40 EUR\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_string_equal(r->trips[0].dives[0].site_name, "Σπηλιά του Κύκλωπα");
+	assert_int_equal(r->trips[0].dives[0].site_id, 0);
+	assert_date(&r->trips[1], "2025-09-20");
+	assert_string_equal(r->trips[1].dives[0].site_name, "Coral Garden");
+	assert_int_equal(r->trips[1].time, 9 * 60 + 30);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -778,6 +799,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_afternoon_is_no_noon),
 	    cmocka_unit_test(test_extract_weekday_paren_day_and_beginners),
 	    cmocka_unit_test(test_extract_double_dive_one_time),
+	    cmocka_unit_test(test_extract_unknown_place_after_colon),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
