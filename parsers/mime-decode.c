@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -267,9 +268,20 @@ static int decode_single(struct decoder *d, struct mailmime *part, const char *s
 		return 0;
 	if (data->dt_encoding == MAILMIME_MECHANISM_BASE64 ||
 	    data->dt_encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
-		if (mailmime_part_parse(data->dt_data.dt_text.dt_data,
-					data->dt_data.dt_text.dt_length, &idx, data->dt_encoding,
-					&dec, &declen) != MAILIMF_NO_ERROR)
+		/* libetpan's quoted-printable decoder reads the two bytes after
+		 * a '=' without checking the length: a part ending in "=" or
+		 * "=X" would be read past its end (past the message, when the
+		 * part is last). It gets a copy with zero bytes after it. */
+		size_t n = data->dt_data.dt_text.dt_length;
+		char *padded = malloc(n + 3);
+
+		if (!padded)
+			return -ENOMEM;
+		memcpy(padded, data->dt_data.dt_text.dt_data, n);
+		memset(padded + n, 0, 3);
+		r = mailmime_part_parse(padded, n, &idx, data->dt_encoding, &dec, &declen);
+		free(padded);
+		if (r != MAILIMF_NO_ERROR)
 			return 0; /* an undecodable part is skipped */
 	}
 	if (!cs && streq(sub, "html"))

@@ -289,7 +289,8 @@ int source_mbox_open(int fd, const char *name, const char *kind, const char *hea
 		mbox_close(&m->base);
 		return -ENOMEM;
 	}
-	memcpy(m->rbuf, head, n_head);
+	if (n_head > 0)
+		memcpy(m->rbuf, head, n_head);
 	m->rlen = n_head;
 	*ret = &m->base;
 	return 0;
