@@ -255,7 +255,8 @@ static bool may_start_name(const struct ex *x, const struct word *w)
 	size_t n = w->e - w->s;
 
 	return !ex_is_word_in(x, "not_site", s, n) && !ex_is_word_in(x, "meet", s, n) &&
-	       !ex_is_word_in(x, "place_noun", s, n);
+	       !ex_is_word_in(x, "place_noun", s, n) && !ex_is_word_in(x, "weekday", s, n) &&
+	       !ex_is_word_in(x, "month", s, n);
 }
 
 /* After a name: "και", "κ", "and", "&" or "+" then another name, or 0. */
@@ -306,8 +307,10 @@ static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, cons
 		nw = k;
 		while (nw > 0 && ws[nw - 1].link)
 			nw--;
-		if (!cap || nw == 0 || before_dive_word(x, ws[nw - 1].e, end))
-			return 0;
+		if (!cap || nw == 0 || before_dive_word(x, ws[nw - 1].e, end) ||
+		    ex_is_word_in(x, "place_noun", x->text + ws[nw - 1].s,
+				  ws[nw - 1].e - ws[nw - 1].s))
+			return 0; /* "Gaios Harbour" */
 	}
 	*p = ws[nw - 1].e;
 	return add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, strong, rule_id) < 0 ? -ENOMEM : 1;
@@ -427,10 +430,17 @@ static int scan_known(const struct ex *x, const struct line *l, const size_t *zs
 		if ((w.cap || w.term) && !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) &&
 		    may_start_name(x, &w) && (nw = read_phrase(x, p, l->end, false, ws)) > 0 &&
 		    ws[0].s == p && resolve_words(x, ws, &nw, &id) == 0) {
+			size_t q, n0 = *n + 1;
 			int k = add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, true, NULL);
+			p = ws[nw - 1].e;
+			/* "Mongonisi + Foo Bank": the names listed after it */
+			if (k >= 0 && p < l->end && (q = list_next(x, p, l->end)) > 0 &&
+			    !in_zone(zs, ze, nz, q))
+				k = cand_at(x, q, l->end, true, NULL, cs, n);
 			if (k < 0)
 				return k;
-			p = ws[nw - 1].e;
+			for (size_t i = n0; i < *n; i++)
+				p = (*cs)[i].end > p ? (*cs)[i].end : p;
 			continue;
 		}
 		p = w.e;

@@ -743,6 +743,24 @@ static void test_extract_unknown_place_after_colon(void **state)
 	extract_result_free(r);
 }
 
+/* Names listed after a known site are dives even unknown; one ending in a
+ * place noun ("Vathi Harbour") is not. */
+static void test_extract_list_after_known_site(void **state)
+{
+	struct extract_result *r = run("SAT 13 SEP | KIMON BAY + SHARK POINT | 08:30 | €60\n"
+				       "\n"
+				       "Κυριακή 14/9: Αρζεντά και Vathi Harbour, 9:00, 40€\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 29);
+	assert_string_equal(r->trips[0].dives[1].site_name, "SHARK POINT");
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 10);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -800,6 +818,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_weekday_paren_day_and_beginners),
 	    cmocka_unit_test(test_extract_double_dive_one_time),
 	    cmocka_unit_test(test_extract_unknown_place_after_colon),
+	    cmocka_unit_test(test_extract_list_after_known_site),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
