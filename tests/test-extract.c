@@ -761,6 +761,27 @@ static void test_extract_list_after_known_site(void **state)
 	extract_result_free(r);
 }
 
+/* d.m dates without a year where no clock time reads so; "two-tank dive". */
+static void test_extract_dotted_dates_and_tanks(void **state)
+{
+	struct extract_result *r = run("27.9 – Αρζεντά – 9:00 – 40€\n"
+				       "\n"
+				       "Sunday 28.9: Blue Hole, two-tank dive, meet 8:00, €55\n"
+				       "\n"
+				       "Τρίτη 30/9\n"
+				       "10.05 – Ποθητός\n"
+				       "40€\n",
+				       2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_date(&r->trips[0], "2025-09-27");
+	assert_date(&r->trips[1], "2025-09-28");
+	assert_int_equal(r->trips[1].n_dives, 2);
+	assert_date(&r->trips[2], "2025-09-30");
+	assert_int_equal(r->trips[2].time, 10 * 60 + 5); /* a time, not 10 May */
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -819,6 +840,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_double_dive_one_time),
 	    cmocka_unit_test(test_extract_unknown_place_after_colon),
 	    cmocka_unit_test(test_extract_list_after_known_site),
+	    cmocka_unit_test(test_extract_dotted_dates_and_tanks),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
