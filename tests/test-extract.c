@@ -782,6 +782,25 @@ static void test_extract_dotted_dates_and_tanks(void **state)
 	extract_result_free(r);
 }
 
+/* The currency sign after an amount is that amount's, not the next
+ * number's: a tab-separated row "50€<tab>4" costs 50 for 4 divers. */
+static void test_extract_currency_belongs_to_the_amount_before(void **state)
+{
+	struct extract_result *r =
+	    run("Ημερομηνία\tΣημείο\tΏρα\tΤιμή\tΘέσεις\n"
+		"Σαβ 13/9\tΑρζεντά\t09:00\t50€\t4\n"
+		"\n"
+		"Sunday 14/9: Blue Hole, 45 € 3 spots left, € 40 for members\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_true(r->trips[0].price == 50);
+	assert_int_equal(r->trips[0].group_size, 4);
+	assert_true(r->trips[1].price == 40);
+	assert_int_equal(r->trips[1].group_size, 3);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -841,6 +860,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_unknown_place_after_colon),
 	    cmocka_unit_test(test_extract_list_after_known_site),
 	    cmocka_unit_test(test_extract_dotted_dates_and_tanks),
+	    cmocka_unit_test(test_extract_currency_belongs_to_the_amount_before),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
