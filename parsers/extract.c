@@ -107,6 +107,55 @@ static void set_span(struct region *rg, const struct hit *h)
 	rg->date_span = (struct extract_span){h->m.start, h->m.end, rule_id(h->rule)};
 }
 
+static bool sentence_end(const char *t, size_t len, size_t p)
+{
+	if (t[p] == '!' || t[p] == '?' || t[p] == ';')
+		return true;
+	return t[p] == '.' &&
+	       (p + 1 >= len || t[p + 1] == ' ' || t[p + 1] == '\n' || t[p + 1] == '\r');
+}
+
+static bool blank_line_at(const char *t, size_t len, size_t p) /* p: a newline */
+{
+	for (size_t q = p + 1; q < len && t[q] != '\n'; q++)
+		if (t[q] != ' ' && t[q] != '\t' && t[q] != '\r')
+			return false;
+	return true;
+}
+
+/* Whether the sentence around [s, e) is told in the past: a `past` match or
+ * a word of the vocabulary `past_word` ("ήταν", "was") in it. A weekday alone
+ * there is a recap ("τι βουτιά ήταν αυτή το Σάββατο!"), not the next one. */
+static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e)
+{
+	const char *t = x->text;
+	size_t a = s, b = e, l0 = line, l1 = line;
+
+	while (a > 0 && s - a < 400 && !sentence_end(t, x->len, a - 1) &&
+	       !(t[a - 1] == '\n' && a >= 2 && blank_line_at(t, x->len, a - 2)))
+		a--;
+	while (b < x->len && b - e < 400 && !sentence_end(t, x->len, b) &&
+	       !(t[b] == '\n' && blank_line_at(t, x->len, b)))
+		b++;
+	while (l0 > 0 && x->lines[l0].start > a)
+		l0--;
+	while (l1 + 1 < x->n_lines && x->lines[l1 + 1].start < b)
+		l1++;
+	for (size_t l = l0; l <= l1; l++)
+		if (line_has_in(x, l, RK_PAST, a, b))
+			return true;
+	for (size_t p = a; p < b;) {
+		size_t q = p;
+		while (q < b &&
+		       ((unsigned char)t[q] >= 0x80 || (unsigned)((t[q] | 0x20) - 'a') < 26u))
+			q++;
+		if (q > p && ex_is_word_in(x, "past_word", t + p, q - p))
+			return true;
+		p = q + (q == p);
+	}
+	return false;
+}
+
 /* The dates a line opens, in rg; false when it opens none. */
 static int line_opener(struct ex *x, size_t line, const struct date *context, size_t from,
 		       size_t to, struct region *rg)
@@ -129,6 +178,7 @@ static int line_opener(struct ex *x, size_t line, const struct date *context, si
 			else if (kind == RK_RELDAY && ex_group_int(x, h, RG_REL, &v) == 0)
 				k = add_date(rg, dates_add(x->in->ref, v));
 			else if (kind == RK_WEEKDAY && ex_group_int(x, h, RG_WEEKDAY, &v) == 0 &&
+				 !in_past_sentence(x, line, h->m.start, h->m.end) &&
 				 dates_resolve_weekday(
 				     context ? dates_add(*context, -1) : x->in->ref, v, &d) == 0)
 				k = add_date(rg, d);
@@ -370,6 +420,40 @@ static int moved_to_next_line(struct ex *x, struct seg *s, size_t i, struct regi
 	return k;
 }
 
+/* "POSTPONED to Saturday\n 20 June": a move whose target on its line is a
+ * weekday at the line's end, and a date opening the next line. */
+static bool move_wraps(const struct ex *x, size_t i)
+{
+	const struct line *l = &x->lines[i];
+	size_t after = 0, wd_end = 0, j = i + 1, p;
+
+	for (size_t k = l->h0; k < l->h1; k++) {
+		const struct hit *h = &x->hits[k];
+		if (h->dropped)
+			continue;
+		if (h->kind == RK_MOVE)
+			after = h->m.end;
+		else if (h->kind == RK_DATE && after && h->m.start >= after)
+			return false;
+		else if (h->kind == RK_WEEKDAY && after && h->m.start >= after)
+			wd_end = h->m.end;
+	}
+	if (!after || !wd_end)
+		return false;
+	for (p = wd_end; p < l->end; p++)
+		if (x->text[p] != ' ' && x->text[p] != '\t' && x->text[p] != ',')
+			return false;
+	if (j >= x->n_lines || x->lines[j].blank)
+		return false;
+	p = x->lines[j].start;
+	while (p < x->lines[j].end && (x->text[p] == ' ' || x->text[p] == '\t'))
+		p++;
+	for (size_t k = x->lines[j].h0; k < x->lines[j].h1; k++)
+		if (x->hits[k].kind == RK_DATE && !x->hits[k].dropped && x->hits[k].m.start == p)
+			return true;
+	return false;
+}
+
 static int segment_line(struct ex *x, struct seg *s, size_t i)
 {
 	const struct line *l = &x->lines[i];
@@ -381,7 +465,10 @@ static int segment_line(struct ex *x, struct seg *s, size_t i)
 		return close_region(x, s);
 	}
 	opener = i + 1 == s->continued_line ? 0 : line_opener(x, i, NULL, 0, SIZE_MAX, &dates);
-	if (opener == 0 && line_has(x, i, RK_MOVE))
+	if (opener > 0 && move_wraps(x, i)) {
+		dates = (struct region){0};
+		opener = moved_to_next_line(x, s, i, &dates);
+	} else if (opener == 0 && line_has(x, i, RK_MOVE))
 		opener = moved_to_next_line(x, s, i, &dates);
 	if (opener < 0)
 		return opener;

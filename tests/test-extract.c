@@ -801,6 +801,57 @@ static void test_extract_currency_belongs_to_the_amount_before(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_weekday_in_past_sentence_is_a_recap(void **state)
+{
+	struct extract_result *r =
+	    run("Τι ωραία που ήταν η βουτιά την Κυριακή στον Ποθητό! Και το Σάββατο ο\n"
+		"καιρός μας κράτησε στο Ποντικονήσι, όλα καλά.\n"
+		"\n"
+		"Επόμενη έξοδος Σάββατο 14/11 στο ναυάγιο Πατρίς, συνάντηση 8:30, 40€.\n"
+		"Από την Τρίτη ανοίγουμε στις 10:00.\n",
+		2026, 11, 9);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-11-14");
+	assert_int_equal(r->trips[0].time, 8 * 60 + 30);
+	assert_int_equal(r->trips[0].dives[0].site_id, 8);
+	extract_result_free(r);
+	r = run("The swell kept us ashore on Saturday, and on Sunday we went to the Blue Hole.\n"
+		"\n"
+		"Next up: the Zenobia on Saturday, meet 7:45, EUR 70. Starting Monday the shop\n"
+		"opens at 9:00.\n",
+		2026, 11, 9);
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-11-14");
+	assert_int_equal(r->trips[0].time, 7 * 60 + 45);
+	assert_int_equal(r->trips[0].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
+static void test_extract_move_to_a_weekday_wrapped_before_its_date(void **state)
+{
+	struct extract_result *r =
+	    run("- Friday's dive at Kimon Bay (12 June) is cancelled, sorry.\n"
+		"- The Sunday 14 June trip to the Zenobia has been moved to Sunday\n"
+		"  21 June, same plan (meet 7:30 at the marina), same price (EUR 60).\n",
+		2026, 6, 9);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-06-21");
+	assert_int_equal(r->trips[0].time, 7 * 60 + 30);
+	assert_true(r->trips[0].price == 60);
+	assert_int_equal(r->trips[0].dives[0].site_id, 24);
+	extract_result_free(r);
+	r = run("Η βουτιά της Κυριακής 14/6 στον Ποθητό μεταφέρεται για το Σάββατο\n"
+		"20/6, ραντεβού 9:00, 45€.\n",
+		2026, 6, 9);
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-06-20");
+	assert_int_equal(r->trips[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].dives[0].site_id, 1);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -862,6 +913,8 @@ int main(void)
 	    cmocka_unit_test(test_extract_dotted_dates_and_tanks),
 	    cmocka_unit_test(test_extract_currency_belongs_to_the_amount_before),
 	    cmocka_unit_test(test_extract_hostile_texts),
+	    cmocka_unit_test(test_extract_weekday_in_past_sentence_is_a_recap),
+	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
