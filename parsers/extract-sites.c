@@ -410,9 +410,36 @@ static size_t zones(const struct ex *x, size_t line, const struct line *l, size_
 	return nz;
 }
 
-/* Every capitalised phrase or terminology word that resolves. */
-static int scan_known(const struct ex *x, const struct line *l, const size_t *zs, const size_t *ze,
-		      size_t nz, struct cand **cs, size_t *n)
+static bool has_upper(const struct ex *x, const struct line *l)
+{
+	utf8proc_int32_t c;
+
+	for (size_t p = l->start; p < l->end; p += cp(x->text, l->end, p, &c))
+		if (utf8proc_isupper((cp(x->text, l->end, p, &c), c)))
+			return true;
+	return false;
+}
+
+/* A paragraph written all in lower case ("το σαββατο ... στις καλλιθεες"):
+ * its names have no capitals to be found by. */
+static bool caseless_paragraph(const struct ex *x, size_t line)
+{
+	size_t a = line, b = line;
+
+	while (a > 0 && !x->lines[a - 1].blank && line - a < 20)
+		a--;
+	while (b + 1 < x->n_lines && !x->lines[b + 1].blank && b - line < 20)
+		b++;
+	for (size_t i = a; i <= b; i++)
+		if (has_upper(x, &x->lines[i]))
+			return false;
+	return true;
+}
+
+/* Every capitalised phrase or terminology word that resolves; in a caseless
+ * paragraph, every phrase that resolves. */
+static int scan_known(const struct ex *x, const struct line *l, bool caseless, const size_t *zs,
+		      const size_t *ze, size_t nz, struct cand **cs, size_t *n)
 {
 	const char *t = x->text;
 	size_t p = l->start;
@@ -427,9 +454,11 @@ static int scan_known(const struct ex *x, const struct line *l, const size_t *zs
 			p += cp(t, l->end, p, &c);
 			continue;
 		}
-		if ((w.cap || w.term) && !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) &&
-		    may_start_name(x, &w) && (nw = read_phrase(x, p, l->end, false, ws)) > 0 &&
-		    ws[0].s == p && resolve_words(x, ws, &nw, &id) == 0) {
+		if ((w.cap || w.term || (caseless && !w.digit)) && !in_zone(zs, ze, nz, p) &&
+		    !covered(*cs, *n, p) && may_start_name(x, &w) &&
+		    (w.cap || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s)) &&
+		    (nw = read_phrase(x, p, l->end, caseless, ws)) > 0 && ws[0].s == p &&
+		    resolve_words(x, ws, &nw, &id) == 0) {
 			size_t q, n0 = *n + 1;
 			int k = add_cand(cs, n, ws[0].s, ws[nw - 1].e, x, id, true, NULL);
 			p = ws[nw - 1].e;
@@ -501,7 +530,7 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 		k = cand_at(x, s, l->end, h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
 	}
 	if (k >= 0)
-		k = scan_known(x, l, zs, ze, nz, &cs, &n);
+		k = scan_known(x, l, caseless_paragraph(x, line), zs, ze, nz, &cs, &n);
 	if (k < 0) {
 		ex_cands_free(cs, n);
 		return k;
@@ -532,7 +561,7 @@ int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n)
 	sx.text = x->in->subject;
 	sx.len = strlen(sx.text);
 	l = (struct line){.start = 0, .end = sx.len};
-	k = scan_known(&sx, &l, NULL, NULL, 0, &cs, &n);
+	k = scan_known(&sx, &l, false, NULL, NULL, 0, &cs, &n);
 	if (k < 0) {
 		ex_cands_free(cs, n);
 		return k;

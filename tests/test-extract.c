@@ -852,6 +852,31 @@ static void test_extract_move_to_a_weekday_wrapped_before_its_date(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_lowercase_paragraph_names_known_sites(void **state)
+{
+	struct extract_result *r = run("Καλημέρα, το προωθώ.\n"
+				       "\n"
+				       "καλησπερα παιδια\n"
+				       "την κυριακη ραντεβου στις 9 για ποθητο, 2 βουτιες\n"
+				       "40 ευρω ο καθενας\n",
+				       2026, 6, 3);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-06-07");
+	assert_int_equal(r->trips[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].site_id, 1);
+	extract_result_free(r);
+	r = run("hey all\n"
+		"sunday we meet at 8 at the pier and dive blue hole\n"
+		"eur 40 each\n",
+		2026, 6, 3);
+	assert_int_equal(r->n_trips, 1);
+	assert_date(&r->trips[0], "2026-06-07");
+	assert_int_equal(r->trips[0].dives[0].site_id, 25);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -915,6 +940,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_weekday_in_past_sentence_is_a_recap),
 	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
+	    cmocka_unit_test(test_extract_lowercase_paragraph_names_known_sites),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
