@@ -197,7 +197,7 @@ static int fold_vocabs(struct rules *r)
 				return -ENOMEM;
 		}
 	}
-	return 0;
+	return rules_vocab_index(r);
 }
 
 static int compile_one(struct rules *r, struct rule *rule, char **err)

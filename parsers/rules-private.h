@@ -15,6 +15,8 @@ struct vocab {
 	char **keys;  /* "" for an entry without key */
 	char **folded_words;
 	size_t n;
+	size_t *slots; /* hash of folded_words: index + 1, 0 free; n_slots a power of 2 */
+	size_t n_slots;
 };
 
 struct define {
@@ -38,6 +40,8 @@ struct rules {
 	size_t n_rules;
 	struct vocab *vocabs;
 	size_t n_vocabs;
+	size_t *vocab_slots; /* hash of the vocabs' names, as above */
+	size_t n_vocab_slots, n_vocabs_indexed;
 	struct define *defines;
 	size_t n_defines;
 	pcre2_match_context *mctx;
@@ -56,6 +60,7 @@ int rules_kind_from_name(const char *s);
 struct vocab *rules_vocab_get(struct rules *r, const char *name);
 struct vocab *rules_vocab_find(const struct rules *r, const char *name);
 int rules_vocab_add(struct vocab *v, const char *key, const char *word);
+int rules_vocab_index(struct rules *r);
 void rules_rule_done(struct rule *rule);
 
 #endif

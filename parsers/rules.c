@@ -123,8 +123,71 @@ static void collapse_space(char *s)
 	*w = '\0';
 }
 
+/* FNV-1a */
+static size_t hash_str(const char *s)
+{
+	size_t h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* slots[] of a power of two at least twice n, each string's index + 1 at
+ * its hash (linear probing); the first of equal strings is kept. */
+static int index_strings(char *const *strs, const char *(*get)(const void *, size_t),
+			 const void *base, size_t n, size_t **ret_slots, size_t *ret_n_slots)
+{
+	size_t m = 8, *slots;
+
+	while (m < 2 * n)
+		m <<= 1;
+	slots = calloc(m, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = strs ? strs[i] : get(base, i);
+		size_t h = hash_str(s) & (m - 1);
+		for (; slots[h]; h = (h + 1) & (m - 1))
+			if (streq(strs ? strs[slots[h] - 1] : get(base, slots[h] - 1), s))
+				break;
+		if (!slots[h])
+			slots[h] = i + 1;
+	}
+	free(*ret_slots);
+	*ret_slots = slots;
+	*ret_n_slots = m;
+	return 0;
+}
+
+static const char *vocab_name_at(const void *base, size_t i)
+{
+	return ((const struct vocab *)base)[i].name;
+}
+
+/* Called once the vocabs are read and folded (rules-compile.c). */
+int rules_vocab_index(struct rules *r)
+{
+	int k = index_strings(NULL, vocab_name_at, r->vocabs, r->n_vocabs, &r->vocab_slots,
+			      &r->n_vocab_slots);
+	if (k < 0)
+		return k;
+	r->n_vocabs_indexed = r->n_vocabs;
+	for (size_t i = 0; i < r->n_vocabs && k >= 0; i++)
+		k = index_strings(r->vocabs[i].folded_words, NULL, NULL, r->vocabs[i].n,
+				  &r->vocabs[i].slots, &r->vocabs[i].n_slots);
+	return k;
+}
+
 static struct vocab *vocab_find(const struct rules *r, const char *name)
 {
+	if (r->n_vocab_slots && r->n_vocabs_indexed == r->n_vocabs) {
+		size_t m = r->n_vocab_slots - 1;
+		for (size_t h = hash_str(name) & m; r->vocab_slots[h]; h = (h + 1) & m)
+			if (streq(r->vocabs[r->vocab_slots[h] - 1].name, name))
+				return &r->vocabs[r->vocab_slots[h] - 1];
+		return NULL;
+	}
 	for (size_t i = 0; i < r->n_vocabs; i++)
 		if (streq(r->vocabs[i].name, name))
 			return &r->vocabs[i];
@@ -187,14 +250,38 @@ int rules_vocab_lookup(const struct rules *r, const char *name, const char *s, s
 		       const char **ret_key)
 {
 	struct vocab *v = vocab_find(r, name);
-	_cleanup_free_ char *f = NULL;
+	_cleanup_free_ char *heap = NULL;
+	char ascii[128];
+	const char *f;
+	bool plain = n < sizeof(ascii);
 
 	if (!v)
 		return -ENOENT;
-	f = rules_fold(s, n);
-	if (!f)
-		return -ENOMEM;
-	collapse_space(f);
+	/* ASCII folds to its lower case: no need for utf8proc and the heap */
+	for (size_t i = 0; i < n && plain; i++) {
+		plain = (unsigned char)s[i] < 0x80;
+		ascii[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+	}
+	if (plain) {
+		ascii[n] = '\0';
+		collapse_space(ascii);
+		f = ascii;
+	} else {
+		heap = rules_fold(s, n);
+		if (!heap)
+			return -ENOMEM;
+		collapse_space(heap);
+		f = heap;
+	}
+	if (v->n_slots) {
+		size_t m = v->n_slots - 1;
+		for (size_t h = hash_str(f) & m; v->slots[h]; h = (h + 1) & m)
+			if (streq(v->folded_words[v->slots[h] - 1], f)) {
+				*ret_key = v->keys[v->slots[h] - 1];
+				return 0;
+			}
+		return -ENOENT;
+	}
 	for (size_t i = 0; i < v->n; i++)
 		if (streq(v->folded_words[i], f)) {
 			*ret_key = v->keys[i];
@@ -229,9 +316,11 @@ struct rules *rules_free(struct rules *r)
 		free(v->words);
 		free(v->keys);
 		free(v->folded_words);
+		free(v->slots);
 		free(v->name);
 	}
 	free(r->vocabs);
+	free(r->vocab_slots);
 	for (size_t i = 0; i < r->n_defines; i++) {
 		free(r->defines[i].name);
 		free(r->defines[i].pattern);
