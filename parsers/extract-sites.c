@@ -288,21 +288,71 @@ static bool before_dive_word(const struct ex *x, size_t p, size_t end)
 	       ex_is_word_in(x, "place_noun", x->text + w.s, w.e - w.s);
 }
 
-/* A phrase read at a rule's site mark: a candidate unless it is no name. */
+/* The word right before p on its line, in [*s, *e); false if none. */
+static bool prev_word(const struct ex *x, size_t p, size_t *s, size_t *e)
+{
+	const char *t = x->text;
+
+	while (p > 0 && (t[p - 1] == ' ' || t[p - 1] == '\t'))
+		p--;
+	*e = p;
+	while (p > 0 && !strchr(" \t\n\r,.;:!?()|", t[p - 1]))
+		p--;
+	*s = p;
+	return *s < *e;
+}
+
+/* Whether the word before p, past prepositions and articles, is a dive word
+ * ("βουτιά στην |παραλία της Βουλιαγμένης", "dive at the |beach of X"). */
+static bool after_dive_word(const struct ex *x, size_t p)
+{
+	size_t s, e;
+
+	for (int i = 0; i < 3 && prev_word(x, p, &s, &e); i++, p = s) {
+		if (ex_is_word_in(x, "dive_word", x->text + s, e - s))
+			return true;
+		if (!ex_is_word_in(x, "site_prep", x->text + s, e - s) &&
+		    !ex_is_word_in(x, "site_skip", x->text + s, e - s))
+			return false;
+	}
+	return false;
+}
+
+/* "στην παραλία |Ποθητού", "λιμάνι της |Κορησσίας": the name only says
+ * which beach or harbour. */
+static bool after_place_noun(const struct ex *x, size_t p)
+{
+	size_t s, e;
+
+	if (!prev_word(x, p, &s, &e))
+		return false;
+	if (ex_is_word_in(x, "site_link", x->text + s, e - s) && !prev_word(x, s, &s, &e))
+		return false;
+	return ex_is_word_in(x, "place_noun", x->text + s, e - s);
+}
+
+/* A phrase read at a rule's site mark: a candidate unless it is no name. A
+ * place noun starts one only right after a dive word: a beach is a shore
+ * dive's place, where a meeting at the beach is none. */
 static int cand_one(const struct ex *x, size_t *p, size_t end, bool strong, const char *rule_id,
 		    struct cand **cs, size_t *n)
 {
 	struct word ws[PHRASE_MAX_WORDS];
 	size_t nw = read_phrase(x, *p, end, true, ws);
-	bool cap = false;
+	bool cap = false, noun;
 	int id = 0;
 
-	if (nw == 0 || !may_start_name(x, &ws[0]))
+	if (nw == 0)
+		return 0;
+	noun = ex_is_word_in(x, "place_noun", x->text + ws[0].s, ws[0].e - ws[0].s) &&
+	       after_dive_word(x, ws[0].s);
+	if (!noun && !may_start_name(x, &ws[0]))
 		return 0;
 	if (resolve_words(x, ws, &nw, &id) < 0) {
 		size_t k = 0;
 		id = 0;
-		while (k < nw && (ws[k].cap || ws[k].term || ws[k].link || ws[k].digit))
+		while (k < nw &&
+		       (ws[k].cap || ws[k].term || ws[k].link || ws[k].digit || (k == 0 && noun)))
 			cap |= ws[k++].cap;
 		nw = k;
 		while (nw > 0 && ws[nw - 1].link)
@@ -455,7 +505,7 @@ static int scan_known(const struct ex *x, const struct line *l, bool caseless, c
 			continue;
 		}
 		if ((w.cap || w.term || (caseless && !w.digit)) && !in_zone(zs, ze, nz, p) &&
-		    !covered(*cs, *n, p) && may_start_name(x, &w) &&
+		    !covered(*cs, *n, p) && may_start_name(x, &w) && !after_place_noun(x, p) &&
 		    (w.cap || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s)) &&
 		    (nw = read_phrase(x, p, l->end, caseless, ws)) > 0 && ws[0].s == p &&
 		    resolve_words(x, ws, &nw, &id) == 0) {

@@ -877,6 +877,26 @@ static void test_extract_lowercase_paragraph_names_known_sites(void **state)
 	extract_result_free(r);
 }
 
+/* A beach after a dive word is the dive's place; a meeting at a beach
+ * names none. */
+static void test_extract_beach_dive_and_beach_meeting(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 13/9 – βουτιά στην Αρζεντά\n"
+		"Ραντεβού 10:30 στην παραλία Ποθητού, 20€.\n"
+		"\n"
+		"Κυριακή 14/9: βουτιά στην παραλία των Λιμνιώνων, ραντεβού 10:00, 15€.\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 10);
+	assert_int_equal(r->trips[0].dives[0].time, -1);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_string_equal(r->trips[1].dives[0].site_name, "παραλία των Λιμνιώνων");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -937,6 +957,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_list_after_known_site),
 	    cmocka_unit_test(test_extract_dotted_dates_and_tanks),
 	    cmocka_unit_test(test_extract_currency_belongs_to_the_amount_before),
+	    cmocka_unit_test(test_extract_beach_dive_and_beach_meeting),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_weekday_in_past_sentence_is_a_recap),
 	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
