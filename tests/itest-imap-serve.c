@@ -107,6 +107,11 @@ static char *read_file(const char *path, size_t *ret_len)
 	return buf_take(&b, ret_len);
 }
 
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The corpus messages, sorted by name. */
 static size_t corpus(char ***ret)
 {
@@ -120,12 +125,14 @@ static size_t corpus(char ***ret)
 	assert_non_null(d);
 	while ((de = readdir(d)))
 		if (strstr(de->d_name, ".eml")) {
-			names = reallocarray(names, n + 1, sizeof(*names));
-			assert_non_null(names);
+			char **grown = reallocarray(names, n + 1, sizeof(*names));
+			assert_non_null(grown);
+			names = grown;
 			assert_true(asprintf(&names[n++], "%s/%s", dir, de->d_name) > 0);
 		}
 	closedir(d);
-	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	assert_non_null(names);
+	qsort(names, n, sizeof(*names), cmp_names);
 	*ret = names;
 	return n;
 }

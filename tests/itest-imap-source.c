@@ -353,6 +353,7 @@ static void test_imap_checkpoint_from_database(void **state)
 	struct source *s = NULL;
 	struct source_msg m;
 	struct db *db = NULL;
+	const char *account = "divemap@127.0.0.1", *mailbox = "Fetch";
 	uint32_t v;
 
 	assert_int_equal(db_open(&cfg, &db), 0);
@@ -368,13 +369,13 @@ static void test_imap_checkpoint_from_database(void **state)
 	assert_non_null(strstr(m.data, "Subject: one"));
 	v = m.uidvalidity;
 	source_close(s);
-	assert_int_equal(db_exec(db,
-				 "INSERT INTO ingest_checkpoints (account, mailbox, uidvalidity, "
-				 "last_uid) VALUES (?, ?, ?, ?)",
-				 (struct db_value[]){DB_TEXT("divemap@127.0.0.1"), DB_TEXT("Fetch"),
-						     DB_INT(v), DB_INT(2)},
-				 4, NULL, NULL),
-			 0);
+	assert_int_equal(
+	    db_exec(db,
+		    "INSERT INTO ingest_checkpoints (account, mailbox, uidvalidity, "
+		    "last_uid) VALUES (?, ?, ?, ?)",
+		    (struct db_value[]){DB_TEXT(account), DB_TEXT(mailbox), DB_INT(v), DB_INT(2)},
+		    4, NULL, NULL),
+	    0);
 	assert_int_equal(open_source(&cs, &s), 0);
 	assert_int_equal(source_imap_load_checkpoint(s, db), 0);
 	assert_int_equal(source_fetch(s, &m), 1);
