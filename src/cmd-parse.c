@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "ingest.h"
 #include "log.h"
 #include "migrate.h"
 #include "names.h"
@@ -234,44 +235,13 @@ static uint64_t elapsed_us(uint64_t since_ns)
 	return (now_ns() - since_ns) / 1000;
 }
 
-/* Runs the worker. 0 with *ret (the parsed result) or -errno with *ret_reason. */
-static int extract(struct parse_run *run, const struct source_msg *m, json_t **ret,
-		   char **ret_reason)
-{
-	_cleanup_free_ char *text = NULL;
-	json_error_t jerr;
-	int r;
-
-	*ret = NULL;
-	*ret_reason = NULL;
-	if (m->full_size)
-		return asprintf(ret_reason,
-				"over the size bound: %zu bytes, only the first %zu were read",
-				m->full_size, m->len) < 0
-			   ? -ENOMEM
-			   : -EFBIG;
-	r = worker_process(run->worker, m->data, m->len, &text, ret_reason);
-	if (r < 0)
-		return r;
-	*ret = json_loads(text, 0, &jerr);
-	if (!json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		return asprintf(ret_reason, "the worker's result is not a JSON object: %s",
-				jerr.text) < 0
-			   ? -ENOMEM
-			   : -EBADMSG;
-	}
-	return 0;
-}
-
 static int dry_run_message(struct parse_run *run, const struct source_msg *m, const char *name)
 {
 	_cleanup_free_ char *why = NULL;
 	json_t *j = NULL;
 	int r;
 
-	r = extract(run, m, &j, &why);
+	r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -318,33 +288,11 @@ static int store_one(struct parse_run *run, const struct source_msg *m, struct s
 	}
 }
 
-static int write_one(struct parse_run *run, const struct store_result *res, json_t *j,
-		     uint64_t start_ns)
-{
-	struct writer_input in = {.message_id = res->message_id,
-				  .newsletter_id = res->newsletter_id,
-				  .result = j,
-				  .duration_us = elapsed_us(start_ns)};
-	struct writer_stats st;
-	int r;
-
-	r = store_update_from_result(run->db, res->message_id, j);
-	if (r < 0)
-		log_warning_errno(r,
-				  "message %llu: cannot record its decoded headers: %s, ignoring",
-				  res->message_id, db_error(run->db));
-	r = writer_write(&run->db, run->cfg, &in, &st);
-	if (r < 0)
-		return r;
-	if (streq(st.status, "failed"))
-		run->n.failed++;
-	return 0;
-}
-
 static int store_and_parse(struct parse_run *run, const struct source_msg *m, const char *name)
 {
 	_cleanup_free_ char *why = NULL;
 	struct store_result res;
+	struct writer_stats st;
 	uint64_t start = now_ns();
 	json_t *j = NULL;
 	int r;
@@ -352,19 +300,17 @@ static int store_and_parse(struct parse_run *run, const struct source_msg *m, co
 	r = store_one(run, m, &res);
 	if (r <= 0)
 		return r;
-	r = extract(run, m, &j, &why);
+	r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		run->n.failed++;
+	if (r < 0)
 		log_warning("%s: stored as message %llu, marked failed: %s", m->ref, res.message_id,
 			    why ? why : "cannot be parsed");
-		r = writer_mark_failed(&run->db, run->cfg, res.message_id, NULL, elapsed_us(start),
-				       why);
-		return r;
-	}
-	r = write_one(run, &res, j, start);
-	if (r >= 0 && run->o.output_dir)
+	r = ingest_write(&run->db, run->cfg, res.message_id, res.newsletter_id, j, why,
+			 elapsed_us(start), &st);
+	if (r >= 0 && streq(st.status, "failed"))
+		run->n.failed++;
+	if (r >= 0 && j && run->o.output_dir)
 		r = write_output(run, name, j);
 	json_decref(j);
 	return r;

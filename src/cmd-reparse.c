@@ -30,6 +30,7 @@
 #include "commands.h"
 #include "config.h"
 #include "db.h"
+#include "ingest.h"
 #include "log.h"
 #include "migrate.h"
 #include "names.h"
@@ -335,51 +336,22 @@ static void count(struct reparse_counts *n, const char *status)
 		n->failed++;
 }
 
-static int mark_failed(struct reparse_run *run, const struct claimed *c, uint64_t start,
-		       const char *why)
-{
-	int r = writer_mark_failed(&run->db, run->cfg, c->id, NULL, (now_ns() - start) / 1000,
-				   why ? why : "cannot be parsed");
-
-	if (r >= 0)
-		count(&run->n, "failed");
-	return r;
-}
-
+/* The stored raw message through the worker (ingest_extract). */
 static int extract(struct reparse_run *run, const struct claimed *c, json_t **ret, char **ret_why)
 {
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	_cleanup_free_ char *text = NULL;
-	json_error_t jerr;
 	int r;
 
 	*ret = NULL;
-	if (c->stored < c->size)
-		return asprintf(ret_why,
-				"only the first %llu of %llu bytes are stored (over the size "
-				"bound): not reparsed",
-				c->stored, c->size) < 0
-			   ? -ENOMEM
-			   : -EFBIG;
 	r = db_query(run->db, "SELECT raw FROM ingest_raw_messages WHERE message_id = ?",
 		     (struct db_value[]){DB_INT((long long)c->id)}, 1, &rows);
 	if (r < 0)
 		return r;
 	if (rows->n_rows != 1 || !db_cell(rows, 0, 0))
 		return asprintf(ret_why, "the raw message is gone") < 0 ? -ENOMEM : -ENOENT;
-	r = worker_process(run->worker, db_cell(rows, 0, 0), rows->lengths[0], &text, ret_why);
-	if (r < 0)
-		return r == -ENOMEM ? r : -EBADMSG;
-	*ret = json_loads(text, 0, &jerr);
-	if (!json_is_object(*ret)) {
-		json_decref(*ret);
-		*ret = NULL;
-		return asprintf(ret_why, "the worker's result is not a JSON object: %s",
-				jerr.text) < 0
-			   ? -ENOMEM
-			   : -EBADMSG;
-	}
-	return 0;
+	r = ingest_extract(run->worker, db_cell(rows, 0, 0), rows->lengths[0],
+			   c->stored < c->size ? (size_t)c->size : 0, ret, ret_why);
+	return r < 0 && r != -ENOMEM ? -EBADMSG : r;
 }
 
 static int reparse_one(struct reparse_run *run, const struct claimed *c)
@@ -387,7 +359,6 @@ static int reparse_one(struct reparse_run *run, const struct claimed *c)
 	_cleanup_free_ char *why = NULL;
 	uint64_t start = now_ns();
 	struct writer_stats st;
-	struct writer_input in = {.message_id = c->id, .newsletter_id = c->newsletter_id};
 	json_t *j = NULL;
 	int r;
 
@@ -395,16 +366,8 @@ static int reparse_one(struct reparse_run *run, const struct claimed *c)
 	if (r == -ENOMEM || r == -ECONNRESET || r == -EIO)
 		return log_error_errno(r, "message %llu: %s", c->id,
 				       r == -ENOMEM ? "out of memory" : db_error(run->db));
-	if (r < 0)
-		return mark_failed(run, c, start, why);
-	r = store_update_from_result(run->db, c->id, j);
-	if (r < 0)
-		log_warning_errno(r,
-				  "message %llu: cannot record its decoded headers: %s, ignoring",
-				  c->id, db_error(run->db));
-	in.result = j;
-	in.duration_us = (now_ns() - start) / 1000;
-	r = writer_write(&run->db, run->cfg, &in, &st);
+	r = ingest_write(&run->db, run->cfg, c->id, c->newsletter_id, j, why,
+			 (now_ns() - start) / 1000, &st);
 	json_decref(j);
 	if (r >= 0)
 		count(&run->n, st.status);

@@ -1,0 +1,64 @@
+/* ingest.c: extraction through the worker and the recording of its outcome;
+ * see ingest.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+#include "store.h"
+#include "worker.h"
+
+int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
+		   char **ret_reason)
+{
+	_cleanup_free_ char *text = NULL;
+	json_error_t jerr;
+	int r;
+
+	*ret = NULL;
+	*ret_reason = NULL;
+	if (full_size)
+		return asprintf(ret_reason,
+				"over the size bound: %zu bytes, only the first %zu were read",
+				full_size, len) < 0
+			   ? -ENOMEM
+			   : -EFBIG;
+	r = worker_process(w, raw, len, &text, ret_reason);
+	if (r < 0)
+		return r;
+	*ret = json_loads(text, 0, &jerr);
+	if (json_is_object(*ret))
+		return 0;
+	json_decref(*ret);
+	*ret = NULL;
+	return asprintf(ret_reason, "the worker's result is not a JSON object: %s", jerr.text) < 0
+		   ? -ENOMEM
+		   : -EBADMSG;
+}
+
+int ingest_write(struct db **db, const struct config *cfg, unsigned long long message_id,
+		 long long newsletter_id, const json_t *result, const char *reason,
+		 unsigned long long duration_us, struct writer_stats *ret)
+{
+	struct writer_input in = {.message_id = message_id,
+				  .newsletter_id = newsletter_id,
+				  .result = result,
+				  .duration_us = duration_us};
+	int r;
+
+	if (!result) {
+		*ret = (struct writer_stats){.status = "failed"};
+		snprintf(ret->reason, sizeof(ret->reason), "%s",
+			 reason ? reason : "cannot be parsed");
+		return writer_mark_failed(db, cfg, message_id, NULL, duration_us, ret->reason);
+	}
+	r = store_update_from_result(*db, message_id, result);
+	if (r < 0)
+		log_warning_errno(r,
+				  "message %llu: cannot record its decoded headers: %s, ignoring",
+				  message_id, db_error(*db));
+	return writer_write(db, cfg, &in, ret);
+}

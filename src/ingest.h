@@ -1,0 +1,37 @@
+/* ingest.h: one stored message through the worker into the database, the
+ * path `parse`, `serve` and `reparse` share.
+ *
+ * ingest_extract() hands the raw bytes to the sandboxed worker and returns
+ * its result as a JSON object (the pipeline.h format). ingest_write() then
+ * records the outcome of a stored message: the decoded headers and the trips
+ * through writer_write(), or, when extraction failed, the failure and its
+ * reason through writer_mark_failed(). */
+#ifndef DIVEMAP_INGEST_H
+#define DIVEMAP_INGEST_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "writer.h"
+
+struct config;
+struct db;
+struct worker;
+
+/* 0 with *ret (a JSON object, the caller's), or: -EFBIG when full_size says
+ * the message is over the bound (only its first len bytes are at hand),
+ * -EBADMSG / -ECHILD (the worker could not decode it or died on it) with
+ * *ret_reason, -ENOMEM. */
+int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
+		   char **ret_reason);
+
+/* Records the outcome of stored message message_id: result (from
+ * ingest_extract) or, when result is NULL, the failure reason. duration_us
+ * is the time the parse took. Returns writer_write()'s or
+ * writer_mark_failed()'s: < 0 only when nothing could be recorded. */
+int ingest_write(struct db **db, const struct config *cfg, unsigned long long message_id,
+		 long long newsletter_id, const json_t *result, const char *reason,
+		 unsigned long long duration_us, struct writer_stats *ret);
+
+#endif
