@@ -897,6 +897,27 @@ static void test_extract_beach_dive_and_beach_meeting(void **state)
 	extract_result_free(r);
 }
 
+/* "Spaces: 4", "5 spaces available", "Max divers: 7" are group sizes. */
+static void test_extract_english_place_words(void **state)
+{
+	struct extract_result *r =
+	    run("Saturday 13 September\n"
+		"Site: Blue Hole\n"
+		"Spaces: 4\n"
+		"Price: €45\n"
+		"\n"
+		"Sunday 14 September: Kimon Bay, 9:00, €40, 5 spaces available.\n"
+		"\n"
+		"Monday 15 September: Kimon Bay, 9:00, €40. Max divers: 7\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_int_equal(r->trips[0].group_size, 4);
+	assert_int_equal(r->trips[1].group_size, 5);
+	assert_int_equal(r->trips[2].group_size, 7);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -958,6 +979,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_dotted_dates_and_tanks),
 	    cmocka_unit_test(test_extract_currency_belongs_to_the_amount_before),
 	    cmocka_unit_test(test_extract_beach_dive_and_beach_meeting),
+	    cmocka_unit_test(test_extract_english_place_words),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_weekday_in_past_sentence_is_a_recap),
 	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
