@@ -64,3 +64,9 @@ tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz-frame.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_frame_LDADD = $(FUZZ_LIBS)
 tests_fuzz_fuzz_frame_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 endif
+
+# Hardening: the unit tests and the replays under valgrind memcheck.
+check-valgrind: $(check_PROGRAMS)
+	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/check-valgrind.sh
+.PHONY: check-valgrind
+EXTRA_DIST += tests/check-valgrind.sh
