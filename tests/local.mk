@@ -40,9 +40,7 @@ tests_test_html_text_SOURCES = tests/test-html-text.c
 tests_test_html_text_LDADD = $(TEST_LIBS)
 
 # The alias matcher's benchmark (not a test): bench/matcher.sh runs it.
-# (Makefile.am declares no noinst_PROGRAMS; move the '=' there if another
-# folder needs one.)
-noinst_PROGRAMS = bench/bench-matcher
+noinst_PROGRAMS += bench/bench-matcher
 bench_bench_matcher_SOURCES = bench/bench-matcher.c tests/fixtures/site-terms.h
 bench_bench_matcher_LDADD = libdivemap.a $(DEPS_LIBS)
 EXTRA_DIST += bench/matcher.sh
@@ -116,18 +114,18 @@ tests_test_extract_LDADD = $(TEST_LIBS)
 TESTS += tests/check-unit.sh
 EXTRA_DIST += tests/check-unit.sh
 EXTRA_DIST += bench/parse-throughput.sh
-TESTS += tests/itest-writer-log.sh
-EXTRA_DIST += tests/itest-writer-log.sh
-TESTS += tests/itest-e2e-corpus.sh
-EXTRA_DIST += tests/itest-e2e-corpus.sh
-check_PROGRAMS += tests/itest-parse-store-api
-TESTS += tests/itest-parse-store-api
-tests_itest_parse_store_api_SOURCES = tests/itest-parse-store-api.c
-tests_itest_parse_store_api_LDADD = $(TEST_LIBS)
 check_PROGRAMS += tests/itest-imap-serve
 TESTS += tests/itest-imap-serve
 tests_itest_imap_serve_SOURCES = tests/itest-imap-serve.c
 tests_itest_imap_serve_LDADD = $(TEST_LIBS)
+TESTS += tests/itest-writer-log.sh
+EXTRA_DIST += tests/itest-writer-log.sh
+check_PROGRAMS += tests/itest-parse-store-api
+TESTS += tests/itest-parse-store-api
+tests_itest_parse_store_api_SOURCES = tests/itest-parse-store-api.c
+tests_itest_parse_store_api_LDADD = $(TEST_LIBS)
+TESTS += tests/itest-e2e-corpus.sh
+EXTRA_DIST += tests/itest-e2e-corpus.sh
 TESTS += tests/test-match.sh tests/itest-match.sh
 EXTRA_DIST += tests/test-match.sh tests/itest-match.sh
 check_PROGRAMS += tests/test-imap-utf7
