@@ -9,7 +9,31 @@
 #include "extract-private.h"
 #include "strutil.h"
 
-static void split_cells(const char *t, struct line *l)
+/* The length of the run of spaces at p when it may separate fixed-width
+ * columns: two or more, after text and before more text; else 0. */
+static size_t column_gap(const char *t, const struct line *l, size_t p)
+{
+	size_t q = p;
+
+	if (p == l->start || t[p - 1] == ' ' || t[p - 1] == '\t')
+		return 0;
+	while (q < l->end && t[q] == ' ')
+		q++;
+	return q - p >= 2 && q < l->end ? q - p : 0;
+}
+
+/* "Sat 26.09   09.30   Elephant Cave   EUR 50,00": columns of spaces, at
+ * least two gaps of three (a narrower gap then also parts two columns). */
+static bool space_columns(const char *t, const struct line *l)
+{
+	size_t gaps = 0;
+
+	for (size_t p = l->start; p < l->end; p++)
+		gaps += column_gap(t, l, p) >= 3;
+	return gaps >= 2;
+}
+
+static void split_cells(const char *t, struct line *l, bool spaced)
 {
 	size_t s = l->start;
 
@@ -22,6 +46,8 @@ static void split_cells(const char *t, struct line *l)
 			sep = 1;
 		else if (p + 3 <= l->end && memcmp(t + p, " | ", 3) == 0)
 			sep = 3;
+		else if (spaced)
+			sep = column_gap(t, l, p);
 		if (!sep)
 			continue;
 		l->cs[l->n_cells] = s;
@@ -61,7 +87,11 @@ int ex_split_lines(struct ex *x)
 			       (e - s == 2 || t[s + 2] == ' ');
 		l->table = memmem(t + s, e - s, " | ", 3) || memchr(t + s, '\t', e - s);
 		if (l->table)
-			split_cells(t, l);
+			split_cells(t, l, false);
+		else if (space_columns(t, l)) {
+			l->table = true;
+			split_cells(t, l, true);
+		}
 		s = p + 1;
 	}
 	x->n_lines = i;

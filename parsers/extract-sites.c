@@ -561,6 +561,15 @@ static void drop_located(struct cand *cs, size_t *n, const struct ex *x)
 	}
 }
 
+/* Where a name starting at p must end: its table cell, else the line. */
+static size_t cell_end(const struct line *l, size_t p)
+{
+	for (size_t c = 0; l->table && c < l->n_cells; c++)
+		if (p >= l->cs[c] && p < l->ce[c])
+			return l->ce[c];
+	return l->end;
+}
+
 int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 {
 	const struct line *l = &x->lines[line];
@@ -577,7 +586,7 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 		    !ex_group(x, h, RG_SITE, &s, NULL) || in_zone(zs, ze, nz, s) ||
 		    covered(cs, n, s))
 			continue;
-		k = cand_at(x, s, l->end, h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
+		k = cand_at(x, s, cell_end(l, s), h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
 	}
 	if (k >= 0)
 		k = scan_known(x, l, caseless_paragraph(x, line), zs, ze, nz, &cs, &n);

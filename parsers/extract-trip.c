@@ -213,7 +213,16 @@ static void column_number(struct ex *x, struct facts *f, int col, size_t s, size
 	}
 }
 
-/* A table row: a cell that is a level; the site column; the requirement column. */
+/* No header row named the columns: a certification in a row is required. */
+static bool headerless(const struct ex *x)
+{
+	return x->header_site_col < 0 && x->header_req_col < 0 && x->header_meet_col < 0 &&
+	       x->header_size_col < 0 && x->header_price_col < 0;
+}
+
+/* A table row: a cell that is a level (the requirement under a requirement
+ * header or in a table without headers); the site column; the requirement
+ * column. */
 static int row_cells(struct ex *x, struct facts *f, size_t line, struct cand **cs, size_t *n)
 {
 	const struct line *l = &x->lines[line];
@@ -228,7 +237,8 @@ static int row_cells(struct ex *x, struct facts *f, size_t line, struct cand **c
 		while (e > s && x->text[e - 1] == ' ')
 			e--;
 		if (rules_vocab_lookup(x->rules, "level", x->text + s, e - s, &key) == 0) {
-			int k = note_level(x, f, NULL, key, (int)c == x->header_req_col, s, e);
+			int k = note_level(x, f, NULL, key,
+					   (int)c == x->header_req_col || headerless(x), s, e);
 			if (k < 0)
 				return k;
 		}

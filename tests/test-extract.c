@@ -897,6 +897,41 @@ static void test_extract_beach_dive_and_beach_meeting(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_fixed_width_columns(void **state)
+{
+	struct extract_result *r =
+	    run("ΠΡΟΓΡΑΜΜΑ ΟΚΤΩΒΡΙΟΥ\n"
+		"\n"
+		"Σαβ 17.10    08.30    ν. Ποθητός            Advanced     45,00 €\n"
+		"Κυρ 18.10    09.15    Ξέρα Μαυροβουνίου  OWD          40,00 €\n"
+		"\n"
+		"Αναχώρηση από τη μαρίνα. Μέχρι 6 δύτες ανά έξοδο.\n",
+		2026, 10, 5);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-10-17");
+	assert_int_equal(r->trips[0].time, 8 * 60 + 30);
+	assert_true(r->trips[0].price == 45);
+	assert_string_equal(r->trips[0].difficulty, "ADVANCED_OPEN_WATER");
+	assert_non_null(r->trips[0].special_requirements);
+	assert_int_equal(r->trips[0].dives[0].site_id, 1);
+	assert_int_equal(r->trips[0].group_size, 6);
+	assert_date(&r->trips[1], "2026-10-18");
+	assert_int_equal(r->trips[1].time, 9 * 60 + 15);
+	assert_int_equal(r->trips[1].dives[0].site_id, 0);
+	assert_string_equal(r->trips[1].dives[0].site_name, "Ξέρα Μαυροβουνίου");
+	assert_int_equal(r->trips[1].group_size, 6);
+	extract_result_free(r);
+	r = run("Sun 11.10   10.00   Zenobia      Deep spec.   EUR 80,00   approx. 5 hrs\n", 2026,
+		10, 5);
+	assert_int_equal(r->n_trips, 1);
+	assert_true(r->trips[0].price == 80);
+	assert_string_equal(r->trips[0].difficulty, "DEEP_NITROX");
+	assert_int_equal(r->trips[0].duration, 300);
+	assert_int_equal(r->trips[0].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
 /* "Spaces: 4", "5 spaces available", "Max divers: 7" are group sizes. */
 static void test_extract_english_place_words(void **state)
 {
@@ -918,6 +953,22 @@ static void test_extract_english_place_words(void **state)
 	extract_result_free(r);
 }
 
+/* "November 29-30", "December 6th and 7th": a month, then a range of days. */
+static void test_extract_english_month_day_range(void **state)
+{
+	struct extract_result *r =
+	    run("September 20-21: Blue Hole weekend, meet 9:00, €40 per day\n"
+		"\n"
+		"September 27th and 28th – Kimon Bay, 9:00, €40\n",
+		2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 4);
+	assert_date(&r->trips[0], "2025-09-20");
+	assert_date(&r->trips[1], "2025-09-21");
+	assert_date(&r->trips[2], "2025-09-27");
+	assert_date(&r->trips[3], "2025-09-28");
+	extract_result_free(r);
+}
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -980,10 +1031,12 @@ int main(void)
 	    cmocka_unit_test(test_extract_currency_belongs_to_the_amount_before),
 	    cmocka_unit_test(test_extract_beach_dive_and_beach_meeting),
 	    cmocka_unit_test(test_extract_english_place_words),
+	    cmocka_unit_test(test_extract_english_month_day_range),
 	    cmocka_unit_test(test_extract_hostile_texts),
 	    cmocka_unit_test(test_extract_weekday_in_past_sentence_is_a_recap),
 	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
 	    cmocka_unit_test(test_extract_lowercase_paragraph_names_known_sites),
+	    cmocka_unit_test(test_extract_fixed_width_columns),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
