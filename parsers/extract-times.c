@@ -2,7 +2,8 @@
  *
  * A time belongs to a site written right after it ("9:00 ν. Ποθητός",
  * "09:15 | 1η βουτιά | νησίδα Φλέβες", "1st dive 09:00 - HMS Maori") or
- * "at" right after it ("Blue Hole at noon", "Κουδούνια (1η βουτιά, 9:30)"),
+ * "at" right after it ("Blue Hole at noon", "Κουδούνια (1η βουτιά, 9:30)",
+ * "Ξέρα Λιαπάδων γύρω στις 11:30": words of `time_approx` may come between),
  * unless it is a meeting column of a table, the time column of a dated row,
  * or the one time that follows the date of a line (the trip's). */
 #include <string.h>
@@ -74,7 +75,8 @@ static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 		while (loose && q > p && t[q - 1] == ',')
 			q--;
 		if (ex_is_word_in(x, "site_prep", t + p, q - p) ||
-		    ex_is_word_in(x, "site_skip", t + p, q - p))
+		    ex_is_word_in(x, "site_skip", t + p, q - p) ||
+		    ex_is_word_in(x, "time_approx", t + p, q - p))
 			continue;
 		if (!before && !loose)
 			return false;

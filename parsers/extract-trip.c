@@ -366,6 +366,16 @@ static bool wraps(const struct ex *x, const struct region *rg, size_t line)
 
 /* "Δύο βουτιές: 10:00 και 13:00": the times after a dive count, on its line
  * and on the next one when the sentence wraps there. */
+/* The time is a meeting's ("meet 7:30"), no dive's. */
+static bool is_meeting(const struct ex *x, const struct hit *t, size_t h1)
+{
+	for (size_t j = x->lines[t->line].h0; j < h1; j++)
+		if (x->hits[j].kind == RK_MEET_TIME && !x->hits[j].dropped &&
+		    x->hits[j].m.start <= t->m.start && t->m.end <= x->hits[j].m.end)
+			return true;
+	return false;
+}
+
 static size_t count_times(struct ex *x, const struct region *rg, int count, int *times)
 {
 	for (size_t li = 0; li < rg->n_lines; li++) {
@@ -379,7 +389,8 @@ static size_t count_times(struct ex *x, const struct region *rg, int count, int 
 				continue;
 			for (size_t j = l->h0; j < j1 && n < (size_t)count; j++) {
 				const struct hit *t = &x->hits[j];
-				if (!t->dropped && t->kind == RK_TIME && t->m.start > h->m.end)
+				if (!t->dropped && t->kind == RK_TIME && t->m.start > h->m.end &&
+				    !is_meeting(x, t, j1))
 					times[n++] = ex_hit_time(x, t);
 			}
 			if (n == (size_t)count)
@@ -409,9 +420,61 @@ static int set_dive(const struct ex *x, struct extract_dive *d, int number, cons
 	return 0;
 }
 
+static bool time_taken(const struct ex *x, const struct hit *h, const struct extract_dive *d,
+		       size_t n)
+{
+	int v = ex_hit_time(x, h);
+
+	for (size_t i = 0; i < n; i++)
+		if (d[i].time >= 0 && (d[i].time == v || (d[i].time_span.start >= h->m.start &&
+							  d[i].time_span.start < h->m.end)))
+			return true;
+	return false;
+}
+
+/* Several dives: the dive times of the region that no dive took ("1η
+ * βουτιά 09:00, 2η 11:45", "first dive around 10:15"), in the order
+ * written, go to the dives without a time, in order. */
+static void dive_times_in_order(struct ex *x, const struct region *rg, struct extract_dive *d,
+				size_t n)
+{
+	const struct hit *hs[MAX_DIVES];
+	size_t nh = 0, j = 0;
+
+	for (size_t li = 0; li < rg->n_lines; li++) {
+		const struct line *l = &x->lines[rg->lines[li]];
+		for (size_t i = l->h0; i < l->h1; i++) {
+			const struct hit *h = &x->hits[i];
+			size_t k;
+			if (h->dropped || h->kind != RK_DIVE_TIME ||
+			    !region_sees(rg, h->line, h->m.start) || time_taken(x, h, d, n) ||
+			    ex_hit_time(x, h) < 0)
+				continue;
+			for (k = 0; k < nh; k++)
+				if (hs[k]->m.start < h->m.end && h->m.start < hs[k]->m.end)
+					break;
+			if (k < nh)
+				continue; /* two rules read the same words */
+			if (nh == MAX_DIVES)
+				return;
+			for (k = nh++; k > 0 && hs[k - 1]->m.start > h->m.start; k--)
+				hs[k] = hs[k - 1];
+			hs[k] = h;
+		}
+	}
+	for (size_t i = 0; i < n && j < nh; i++) {
+		if (d[i].time >= 0)
+			continue;
+		d[i].time = ex_hit_time(x, hs[j]);
+		d[i].time_span = span_of(hs[j++]);
+	}
+}
+
 static void dive_time_hits(struct ex *x, const struct region *rg, const struct facts *f,
 			   struct extract_dive *d, size_t n)
 {
+	if (n > 1)
+		dive_times_in_order(x, rg, d, n);
 	if (n != 1 || d[0].time >= 0)
 		return;
 	for (size_t i = 0; i < x->n_hits; i++) {
@@ -419,10 +482,11 @@ static void dive_time_hits(struct ex *x, const struct region *rg, const struct f
 		bool named = false;
 		if (h->dropped || h->kind != RK_DIVE_TIME || !in_region(rg, h->line) ||
 		    !region_sees(rg, h->line, h->m.start))
-			continue; /* few lines: a region holds at most 256 */
-		for (size_t c = 0; c < f->n_cands; c++)
+			continue;                       /* few lines: a region holds at most 256 */
+		for (size_t c = 0; c < f->n_cands; c++) /* another place's line */
 			named |= f->cands[c].start >= x->lines[h->line].start &&
-				 f->cands[c].end <= x->lines[h->line].end;
+				 f->cands[c].end <= x->lines[h->line].end &&
+				 f->cands[c].start != d[0].site_span.start;
 		if (!named && (d[0].time = ex_hit_time(x, h)) >= 0) {
 			d[0].time_span = span_of(h);
 			return;

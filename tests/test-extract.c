@@ -986,6 +986,44 @@ static void test_extract_for_divers_with_level(void **state)
 		extract_result_free(r);
 	}
 }
+static void test_extract_dive_times_in_prose_and_sub_bullets(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 10/10 · Ποθητός & Αρζεντά\n"
+		"  - 1η βουτιά 08:45, 2η 11:15\n"
+		"  - 40€\n"
+		"\n"
+		"Κυριακή 11/10 πάμε Ποθητό. Ραντεβού 8:30 στη μαρίνα, πρώτη "
+		"βουτιά 9:15 και δεύτερη στην\n"
+		"Αρζεντά περίπου στις 11:40, 50€.\n"
+		"\n"
+		"Κυριακή 18/10 στον Ποθητό, ραντεβού 9:30 στο λιμάνι, μπαίνουμε "
+		"στο νερό 10:15, 30€\n",
+		2026, 10, 5);
+
+	assert_int_equal(r->n_trips, 3);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].time, 8 * 60 + 45);
+	assert_int_equal(r->trips[0].dives[1].time, 11 * 60 + 15);
+	assert_int_equal(r->trips[1].time, 8 * 60 + 30);
+	assert_int_equal(r->trips[1].n_dives, 2);
+	assert_int_equal(r->trips[1].dives[0].time, 9 * 60 + 15);
+	assert_int_equal(r->trips[1].dives[1].site_id, 10);
+	assert_int_equal(r->trips[1].dives[1].time, 11 * 60 + 40);
+	assert_int_equal(r->trips[2].time, 9 * 60 + 30);
+	assert_int_equal(r->trips[2].dives[0].time, 10 * 60 + 15);
+	extract_result_free(r);
+	r = run("Saturday 17 Oct: double dive at the Zenobia, meet 7:30, first dive around 8:15,\n"
+		"second dive 10:40. EUR 90.\n",
+		2026, 10, 5);
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].time, 7 * 60 + 30);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].time, 8 * 60 + 15);
+	assert_int_equal(r->trips[0].dives[1].time, 10 * 60 + 40);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1055,6 +1093,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_move_to_a_weekday_wrapped_before_its_date),
 	    cmocka_unit_test(test_extract_lowercase_paragraph_names_known_sites),
 	    cmocka_unit_test(test_extract_fixed_width_columns),
+	    cmocka_unit_test(test_extract_dive_times_in_prose_and_sub_bullets),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
