@@ -1024,6 +1024,29 @@ static void test_extract_dive_times_in_prose_and_sub_bullets(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_places_left_and_short_levels(void **state)
+{
+	struct extract_result *r = run(
+	    "Σάββατο 24/10 στον Ποθητό, ραντεβού 9:00, 45€. Απομένουν μόνο δύο θέσεις!\n"
+	    "\n"
+	    "Κυριακή 25/10 στην Αρζεντά, ραντεβού 10:00, 40€, μένει 1 θέση ακόμα.\n"
+	    "\n"
+	    "Saturday 31 Oct: Blue Hole, meet 8:00, EUR 50, AOW minimum, one spot left.\n"
+	    "\n"
+	    "Sunday 1 Nov: Zenobia, meet 9:00, EUR 60, OW minimum, only 3 more places remaining.\n",
+	    2026, 10, 20);
+
+	assert_int_equal(r->n_trips, 4);
+	assert_int_equal(r->trips[0].group_size, 2);
+	assert_int_equal(r->trips[1].group_size, 1);
+	assert_int_equal(r->trips[2].group_size, 1);
+	assert_string_equal(r->trips[2].difficulty, "ADVANCED_OPEN_WATER");
+	assert_int_equal(r->trips[3].group_size, 3);
+	assert_string_equal(r->trips[3].difficulty, "OPEN_WATER");
+	assert_non_null(r->trips[3].special_requirements);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1094,6 +1117,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_lowercase_paragraph_names_known_sites),
 	    cmocka_unit_test(test_extract_fixed_width_columns),
 	    cmocka_unit_test(test_extract_dive_times_in_prose_and_sub_bullets),
+	    cmocka_unit_test(test_extract_places_left_and_short_levels),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
