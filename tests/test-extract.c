@@ -521,13 +521,16 @@ static void test_extract_bare_max_is_places(void **state)
 				       "\n"
 				       "Sunday 7 September: Blue Hole, 9:00, €40, max 5\n"
 				       "\n"
-				       "Monday 8 September: Kimon Bay, 9:00, €40, max 30m depth\n",
+				       "Monday 8 September: Kimon Bay, 9:00, €40, max 30m depth\n"
+				       "\n"
+				       "Τρίτη 9/9: Αρζεντά, 9:00, 40€, βάθος max 24\n",
 				       2025, 9, 1);
 
-	assert_int_equal(r->n_trips, 3);
+	assert_int_equal(r->n_trips, 4);
 	assert_int_equal(r->trips[0].group_size, 7);
 	assert_int_equal(r->trips[1].group_size, 5);
 	assert_int_equal(r->trips[2].group_size, -1);
+	assert_int_equal(r->trips[3].group_size, -1);
 	extract_result_free(r);
 }
 
