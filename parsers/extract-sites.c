@@ -586,7 +586,11 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 		    !ex_group(x, h, RG_SITE, &s, NULL) || in_zone(zs, ze, nz, s) ||
 		    covered(cs, n, s))
 			continue;
-		k = cand_at(x, s, cell_end(l, s), h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
+		/* a rule may read the name on the next line ("στο\nΑμπελάκι") */
+		k = cand_at(x, s,
+			    s > l->end && line + 1 < x->n_lines ? x->lines[line + 1].end
+								: cell_end(l, s),
+			    h->kind == RK_SITE, rule_id(h->rule), &cs, &n);
 	}
 	if (k >= 0)
 		k = scan_known(x, l, caseless_paragraph(x, line), zs, ze, nz, &cs, &n);

@@ -1079,6 +1079,24 @@ static void test_extract_card_with_middle_dots(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_double_alone_and_shore_dive_wrapped(void **state)
+{
+	struct extract_result *r =
+	    run_subject("Κυριακή 1/11 – χαλαρή διπλή στον Ποθητό, 9πμ, 45€.\n"
+			"\n"
+			"Δευτέρα 2/11: πρωινή βουτιά από την ακτή στο\n"
+			"Καβούρι, 10πμ, 25€.\n",
+			"Ποθητός και Αρζεντά", 2026, 10, 28);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[1].site_id, 1);
+	assert_int_equal(r->trips[1].n_dives, 1);
+	assert_int_equal(r->trips[1].dives[0].site_id, 0);
+	assert_string_equal(r->trips[1].dives[0].site_name, "Καβούρι");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1151,6 +1169,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_dive_times_in_prose_and_sub_bullets),
 	    cmocka_unit_test(test_extract_places_left_and_short_levels),
 	    cmocka_unit_test(test_extract_card_with_middle_dots),
+	    cmocka_unit_test(test_extract_double_alone_and_shore_dive_wrapped),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
