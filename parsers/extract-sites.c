@@ -309,8 +309,9 @@ static bool after_dive_word(const struct ex *x, size_t p)
 	size_t s, e;
 
 	for (int i = 0; i < 3 && prev_word(x, p, &s, &e); i++, p = s) {
-		if (ex_is_word_in(x, "dive_word", x->text + s, e - s))
-			return true;
+		if (ex_is_word_in(x, "dive_word", x->text + s, e - s) ||
+		    ex_is_word_in(x, "dive_kind", x->text + s, e - s))
+			return true; /* "απογευματινή στο |Λιμανάκι του Χ" */
 		if (!ex_is_word_in(x, "site_prep", x->text + s, e - s) &&
 		    !ex_is_word_in(x, "site_skip", x->text + s, e - s))
 			return false;

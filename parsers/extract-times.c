@@ -81,6 +81,7 @@ static bool joins_time(const struct ex *x, size_t s, size_t e, bool before)
 		if (!before && !loose)
 			return false;
 		if (ex_is_word_in(x, "dive_word", t + p, q - p) ||
+		    ex_is_word_in(x, "dive_kind", t + p, q - p) ||
 		    (t[p] >= '0' && t[p] <= '9' && q - p <= 4))
 			continue;
 		size_t r = q;

@@ -1097,6 +1097,33 @@ static void test_extract_double_alone_and_shore_dive_wrapped(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_time_rows_with_a_dive_adjective(void **state)
+{
+	struct extract_result *r = run("Αύριο τριπλή!\n"
+				       "▪ 8πμ Ποθητός\n"
+				       "▪ 11:00 Αρζεντά\n"
+				       "▪ 5μμ απογευματινή στο Λιμανάκι του Μάρκου\n"
+				       "70€ όλη η μέρα.\n",
+				       2026, 7, 3);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].n_dives, 3);
+	assert_int_equal(r->trips[0].dives[2].site_id, 0);
+	assert_string_equal(r->trips[0].dives[2].site_name, "Λιμανάκι του Μάρκου");
+	assert_int_equal(r->trips[0].dives[2].time, 17 * 60);
+	extract_result_free(r);
+	r = run("Saturday 11 July\n"
+		"▪ 9am Zenobia\n"
+		"▪ 8pm night at Jetty Rocks\n"
+		"EUR 80 for both.\n",
+		2026, 7, 3);
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_string_equal(r->trips[0].dives[1].site_name, "Jetty Rocks");
+	assert_int_equal(r->trips[0].dives[1].time, 20 * 60);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1170,6 +1197,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_places_left_and_short_levels),
 	    cmocka_unit_test(test_extract_card_with_middle_dots),
 	    cmocka_unit_test(test_extract_double_alone_and_shore_dive_wrapped),
+	    cmocka_unit_test(test_extract_time_rows_with_a_dive_adjective),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
