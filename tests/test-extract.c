@@ -1124,6 +1124,21 @@ static void test_extract_time_rows_with_a_dive_adjective(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_bare_hour_right_after_meeting_word(void **state)
+{
+	struct extract_result *r =
+	    run("αυριο 2 βουτιες στην αρζεντα, ραντεβου 9 στο λιμανι, 40 ευρω\n"
+		"\n"
+		"Sunday 12 July, Zenobia: meet 7 at the jetty, EUR 60.\n",
+		2026, 7, 10);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_int_equal(r->trips[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[1].time, 7 * 60);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1198,6 +1213,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_card_with_middle_dots),
 	    cmocka_unit_test(test_extract_double_alone_and_shore_dive_wrapped),
 	    cmocka_unit_test(test_extract_time_rows_with_a_dive_adjective),
+	    cmocka_unit_test(test_extract_bare_hour_right_after_meeting_word),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
