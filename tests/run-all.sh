@@ -22,6 +22,8 @@ if [ "$status" != 0 ]; then
 fi
 make -s check-style || status=$?
 make -s lint || status=$?
+# Hardening: the unit tests again, built with ASan and UBSan (a few minutes).
+sh "$top/tests/check-sanitizers.sh" "$top/build/sanitizers" || status=$?
 [ "$status" = 0 ] && { make -j"$jobs" distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; status=1; }; }
 [ "$status" = 0 ] && grep -q 'archives ready for distribution' distcheck.log && echo "distcheck: passed"
 pass=$(cat tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)

@@ -70,3 +70,4 @@ check-valgrind: $(check_PROGRAMS)
 	top_srcdir=$(top_srcdir) top_builddir=$(top_builddir) $(SHELL) $(top_srcdir)/tests/check-valgrind.sh
 .PHONY: check-valgrind
 EXTRA_DIST += tests/check-valgrind.sh
+EXTRA_DIST += tests/check-sanitizers.sh
