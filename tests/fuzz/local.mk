@@ -71,3 +71,6 @@ check-valgrind: $(check_PROGRAMS)
 .PHONY: check-valgrind
 EXTRA_DIST += tests/check-valgrind.sh
 EXTRA_DIST += tests/check-sanitizers.sh
+# Hardening: no password in output or in the worker (private MariaDB).
+TESTS += tests/itest-secrets.sh
+EXTRA_DIST += tests/itest-secrets.sh
