@@ -74,3 +74,6 @@ EXTRA_DIST += tests/check-sanitizers.sh
 # Hardening: no password in output or in the worker (private MariaDB).
 TESTS += tests/itest-secrets.sh
 EXTRA_DIST += tests/itest-secrets.sh
+# Hardening: no SQL text built by printf-style formatting with data.
+TESTS += tests/check-sql.sh
+EXTRA_DIST += tests/check-sql.sh
