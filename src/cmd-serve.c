@@ -1,6 +1,6 @@
 /* cmd-serve.c: `divemap-ingest serve`, the daemon (daemon.h) with the real
  * sink: each message is stored (store.h), decoded and extracted by the
- * sandboxed worker (worker.h), written (writer.h), and only then acked. */
+ * sandboxed worker and written (ingest.h), and only then acked. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
+#include "ingest.h"
 #include "log.h"
 #include "migrate.h"
 #include "names.h"
@@ -120,52 +121,29 @@ static void sender_of(const json_t *result, char *out, size_t size)
 	snprintf(out, size, "%s", name && *name ? name : addr ? addr : "");
 }
 
-/* Worker, then writer; a message the worker fails on is marked failed. */
+/* Worker, then writer (ingest.h, the path `parse` takes too); a message the
+ * worker fails on, or one over the size bound, is marked failed. */
 static int parse_stored(struct serve *sv, const struct source_msg *m,
 			const struct store_result *res, struct daemon_msg_info *info)
 {
-	_cleanup_free_ char *text = NULL, *why = NULL;
+	_cleanup_free_ char *why = NULL;
 	uint64_t start = now_us();
 	struct writer_stats st;
 	json_t *j = NULL;
-	json_error_t jerr;
 	int r;
 
-	if (m->full_size)
-		return 0; /* stored 'failed' by the store already */
-	r = worker_process(sv->worker, m->data, m->len, &text, &why);
+	r = ingest_extract(sv->worker, m->data, m->len, m->full_size, &j, &why);
 	if (r == -ENOMEM)
 		return r;
-	if (r >= 0) {
-		j = json_loads(text, 0, &jerr);
-		if (!json_is_object(j)) {
-			json_decref(j);
-			j = NULL;
-			r = -EBADMSG;
-		}
-	}
-	if (!j) {
-		log_warning("%s: stored as message %llu, marked failed: %s", m->ref,
-			    res->message_id, why ? why : "the worker's result is unreadable");
-		return writer_mark_failed(&sv->db, sv->cfg, res->message_id, NULL, now_us() - start,
-					  why);
-	}
-	sender_of(j, info->from, sizeof(info->from));
-	r = store_update_from_result(sv->db, res->message_id, j);
 	if (r < 0)
-		log_warning_errno(r, "message %llu: cannot record its decoded headers, ignoring",
-				  res->message_id);
-	r = writer_write(&sv->db, sv->cfg,
-			 &(struct writer_input){.message_id = res->message_id,
-						.newsletter_id = res->newsletter_id,
-						.result = j,
-						.duration_us = now_us() - start},
-			 &st);
+		log_warning("%s: stored as message %llu, marked failed: %s", m->ref,
+			    res->message_id, why ? why : "cannot be parsed");
+	else
+		sender_of(j, info->from, sizeof(info->from));
+	r = ingest_write(&sv->db, sv->cfg, res->message_id, res->newsletter_id, j, why,
+			 now_us() - start, &st);
 	json_decref(j);
-	if (r >= 0)
-		log_info("%s: message %llu %s: %u trip%s, %u dive%s", m->ref, res->message_id,
-			 st.status, st.trips, st.trips == 1 ? "" : "s", st.dives,
-			 st.dives == 1 ? "" : "s");
+	/* the writer logs the outcome (one journal entry with NEWSLETTER_ID=...) */
 	return r;
 }
 
