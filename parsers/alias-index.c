@@ -286,6 +286,8 @@ static size_t hits_expand(const struct alias_index *idx, const struct query *q,
 		for (uint32_t e = idx->keys[h->v[i].key].first; e != NONE && n < CANDS_MAX;
 		     e = idx->entries[e].next)
 			cand_from_entry(idx, q, &h->v[i], &idx->entries[e], &c[n++]);
+	/* c[0..n) are all filled by cand_from_entry() */
+	// cppcheck-suppress uninitvar
 	qsort(c, n, sizeof(*c), cand_cmp);
 	for (size_t i = 0; i < n && out < max; i++) {
 		bool seen = false;

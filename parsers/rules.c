@@ -410,6 +410,12 @@ int rules_match(const struct rules *r, const struct rule *rule, const char *text
 	return 1;
 }
 
+/* The newer result when it is not 0, else the older one. */
+static int keep_error(int newer, int older)
+{
+	return newer ? newer : older;
+}
+
 int rules_load(const char *dir, const char *override_dir, struct rules **ret, char **reterr_reason)
 {
 	struct rules *r;
@@ -428,11 +434,13 @@ int rules_load(const char *dir, const char *override_dir, struct rules **ret, ch
 	}
 	pcre2_jit_stack_assign(r->mctx, NULL, r->jit_stack);
 	rules_set_limits(r, 0, 0);
+	/* every step runs (and reports its problems) unless memory ran out;
+	 * the last error is the one returned */
 	k = rules_read_dir(r, dir, true, &all, reterr_reason);
 	if (k != -ENOMEM && override_dir)
-		k = rules_read_dir(r, override_dir, false, &all, reterr_reason) ?: k;
+		k = keep_error(rules_read_dir(r, override_dir, false, &all, reterr_reason), k);
 	if (k != -ENOMEM)
-		k = rules_compile(r, reterr_reason) ?: k;
+		k = keep_error(rules_compile(r, reterr_reason), k);
 	if (k >= 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, buf_str(&all), all.len, digest) < 0)
 		k = -EIO;
 	if (k < 0) {

@@ -25,7 +25,8 @@ struct source_msg {
 	const char *data;
 	size_t len;
 	const char *kind; /* "mbox", "eml", "stdin", "maildir", "imap": ingest_messages.source */
-	const char *ref;  /* "FILE:OFFSET", "FILE", maildir file name, "ACCOUNT/MAILBOX/UIDVALIDITY/UID" */
+	const char
+	    *ref; /* "FILE:OFFSET", "FILE", maildir file name, "ACCOUNT/MAILBOX/UIDVALIDITY/UID" */
 	/* IMAP only: the checkpoint to advance in the same transaction that stores the message */
 	const char *account, *mailbox;
 	uint32_t uidvalidity, uid;
@@ -65,8 +66,8 @@ struct source {
 int source_open_path(const char *path, size_t max_message_size, struct source **ret,
 		     char **reterr_reason);
 /* A source of the configuration (imap or maildir). */
-int source_open_config(const struct config_source *cs, size_t max_message_size,
-		       struct source **ret, char **reterr_reason);
+int source_open_config(const struct config_source *cs, size_t max_message_size, struct source **ret,
+		       char **reterr_reason);
 
 static inline int source_fetch(struct source *s, struct source_msg *ret)
 {

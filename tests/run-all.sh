@@ -15,7 +15,7 @@ make -j"$jobs" >/dev/null
 status=0
 make -j"$jobs" check || status=$?
 if [ "$status" != 0 ]; then
-	for f in $(grep -l -E '^(FAIL|ERROR)' tests/*.trs 2>/dev/null); do
+	for f in $(grep -rl -E '^:test-result: (FAIL|ERROR)' --include='*.trs' tests); do
 		echo "==== ${f%.trs}.log"
 		tail -n 60 "${f%.trs}.log"
 	done
@@ -26,8 +26,9 @@ make -s lint || status=$?
 sh "$top/tests/check-sanitizers.sh" "$top/build/sanitizers" || status=$?
 [ "$status" = 0 ] && { make -j"$jobs" distcheck >distcheck.log 2>&1 || { tail -n 40 distcheck.log; status=1; }; }
 [ "$status" = 0 ] && grep -q 'archives ready for distribution' distcheck.log && echo "distcheck: passed"
-pass=$(cat tests/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)
-fail=$(cat tests/*.trs 2>/dev/null | grep -c -E '^:test-result: (FAIL|ERROR)' || true)
-skip=$(cat tests/*.trs 2>/dev/null | grep -c '^:test-result: SKIP' || true)
+results=$(find tests -name '*.trs' -exec cat {} +)
+pass=$(printf '%s\n' "$results" | grep -c '^:test-result: PASS' || true)
+fail=$(printf '%s\n' "$results" | grep -c -E '^:test-result: (FAIL|ERROR)' || true)
+skip=$(printf '%s\n' "$results" | grep -c '^:test-result: SKIP' || true)
 echo "$pass passed, $fail failed, $skip skipped"
 exit "$status"
