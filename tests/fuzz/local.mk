@@ -77,3 +77,8 @@ EXTRA_DIST += tests/itest-secrets.sh
 # Hardening: no SQL text built by printf-style formatting with data.
 TESTS += tests/check-sql.sh
 EXTRA_DIST += tests/check-sql.sh
+# Hardening: hostile mail through the pipeline, timed (tests/test-hostile.c).
+check_PROGRAMS += tests/test-hostile
+TESTS += tests/test-hostile
+tests_test_hostile_SOURCES = tests/test-hostile.c
+tests_test_hostile_LDADD = $(TEST_LIBS)
