@@ -104,6 +104,18 @@ static bool in_meet_column(const struct ex *x, const struct hit *h)
 	return h->m.start >= l->cs[x->header_meet_col] && h->m.start < l->ce[x->header_meet_col];
 }
 
+/* "ραντεβού στις 8 στην Χ": a time a meeting rule read is the meeting's. */
+static bool is_meeting_time(const struct ex *x, const struct hit *h)
+{
+	const struct line *l = &x->lines[h->line];
+
+	for (size_t i = l->h0; i < l->h1; i++)
+		if (x->hits[i].kind == RK_MEET_TIME && !x->hits[i].dropped &&
+		    x->hits[i].m.start <= h->m.start && h->m.end <= x->hits[i].m.end)
+			return true;
+	return false;
+}
+
 static int cell_of(const struct line *l, size_t pos)
 {
 	for (size_t c = 0; c < l->n_cells; c++)
@@ -154,7 +166,7 @@ void ex_attach_times(struct ex *x, size_t line, struct cand *cs, size_t n)
 		for (size_t i = x->lines[line].h0; i < x->lines[last].h1; i++) {
 			const struct hit *h = &x->hits[i];
 			if ((h->line != line && h->line != last) || h->dropped ||
-			    h->kind != RK_TIME || in_meet_column(x, h) ||
+			    h->kind != RK_TIME || in_meet_column(x, h) || is_meeting_time(x, h) ||
 			    other_cell_of_dated_row(x, h, &cs[c]))
 				continue;
 			if (h->m.end <= cs[c].start && (c == 0 || h->m.start >= cs[c - 1].end) &&

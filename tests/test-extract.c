@@ -1139,6 +1139,33 @@ static void test_extract_bare_hour_right_after_meeting_word(void **state)
 	extract_result_free(r);
 }
 
+/* A bare hour after "at" / "στις" is a time, a dive's when it follows the
+ * site; one a meeting rule read stays the meeting's. */
+static void test_extract_bare_hour_after_at(void **state)
+{
+	struct extract_result *r =
+	    run("Σάββατο 13/9 βουτιά στην Αρζεντά στις 10, 40€.\n"
+		"\n"
+		"Sunday 14/9: first dive at Kimon Bay at 9, second at the Blue Hole at "
+		"11.30, €60\n"
+		"\n"
+		"Monday 15/9 dive at the Blue Hole at 18 metres, meet 8:30, €40\n"
+		"\n"
+		"την τριτη ραντεβου στις 8 στον ποθητο, 40 ευρω\n",
+		2025, 9, 12);
+
+	assert_int_equal(r->n_trips, 4);
+	assert_int_equal(r->trips[0].time, 10 * 60);
+	assert_int_equal(r->trips[0].dives[0].time, 10 * 60);
+	assert_int_equal(r->trips[1].time, 9 * 60);
+	assert_int_equal(r->trips[1].dives[0].time, 9 * 60);
+	assert_int_equal(r->trips[1].dives[1].time, 11 * 60 + 30);
+	assert_int_equal(r->trips[2].time, 8 * 60 + 30);
+	assert_int_equal(r->trips[3].time, 8 * 60);
+	assert_int_equal(r->trips[3].dives[0].time, -1);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1214,6 +1241,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_double_alone_and_shore_dive_wrapped),
 	    cmocka_unit_test(test_extract_time_rows_with_a_dive_adjective),
 	    cmocka_unit_test(test_extract_bare_hour_right_after_meeting_word),
+	    cmocka_unit_test(test_extract_bare_hour_after_at),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
