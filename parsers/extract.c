@@ -126,10 +126,10 @@ static bool blank_line_at(const char *t, size_t len, size_t p) /* p: a newline *
 /* Whether the sentence around [s, e) is told in the past: a `past` match or
  * a word of the vocabulary `past_word` ("ήταν", "was") in it. A weekday alone
  * there is a recap ("τι βουτιά ήταν αυτή το Σάββατο!"), not the next one. */
-static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e)
+static void sentence_of(const struct ex *x, size_t s, size_t e, size_t *ra, size_t *rb)
 {
 	const char *t = x->text;
-	size_t a = s, b = e, l0 = line, l1 = line;
+	size_t a = s, b = e;
 
 	while (a > 0 && s - a < 400 && !sentence_end(t, x->len, a - 1) &&
 	       !(t[a - 1] == '\n' && a >= 2 && blank_line_at(t, x->len, a - 2)))
@@ -137,6 +137,16 @@ static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e
 	while (b < x->len && b - e < 400 && !sentence_end(t, x->len, b) &&
 	       !(t[b] == '\n' && blank_line_at(t, x->len, b)))
 		b++;
+	*ra = a;
+	*rb = b;
+}
+
+static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e)
+{
+	const char *t = x->text;
+	size_t a, b, l0 = line, l1 = line;
+
+	sentence_of(x, s, e, &a, &b);
 	while (l0 > 0 && x->lines[l0].start > a)
 		l0--;
 	while (l1 + 1 < x->n_lines && x->lines[l1 + 1].start < b)
@@ -279,6 +289,20 @@ static int open_region(struct ex *x, struct seg *s, size_t line, const struct re
 	    line_has_in(x, line, RK_CANCEL, from, to) && !line_has_in(x, line, RK_MOVE, from, to);
 	s->rg.notrip = line_has_in(x, line, RK_NOTRIP, from, to) || s->heading_notrip;
 	s->rg.past = line_has_in(x, line, RK_PAST, from, to);
+	if (s->rg.past && dates->date_span.rule_id &&
+	    line_has_in(x, line, RK_DATE, dates->date_span.start, dates->date_span.start + 1)) {
+		/* "Κάναμε βουτιά την Κυριακή. Το Σάββατο 20/6 πάμε...": only an
+		 * explicit date's own sentence tells whether it is a recap */
+		size_t a, b;
+		sentence_of(x, dates->date_span.start, dates->date_span.end, &a, &b);
+		s->rg.past = line_has_in(x, line, RK_PAST, a > from ? a : from, b < to ? b : to);
+		if (!s->rg.past && s->rg.win_e == 0 && a > x->lines[line].start) {
+			/* nor the places of the recap before it */
+			s->rg.win_line = line;
+			s->rg.win_s = a;
+			s->rg.win_e = x->lines[line].end + 1;
+		}
+	}
 	s->open = true;
 	s->paragraphs = 0;
 	return 0;

@@ -1166,6 +1166,23 @@ static void test_extract_bare_hour_after_at(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_recap_sentence_before_a_dated_trip(void **state)
+{
+	struct extract_result *r = run(
+	    "Κάναμε υπέροχη βουτιά την Κυριακή. Το Σάββατο 20/6 πάμε Αρζεντά, ραντεβού 8:00, 40€.\n"
+	    "\n"
+	    "We had a great day at the Blue Hole on Sunday. Sunday 21 June: Zenobia, meet 7:30, "
+	    "EUR 60.\n",
+	    2026, 6, 15);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-06-20");
+	assert_int_equal(r->trips[0].dives[0].site_id, 10);
+	assert_date(&r->trips[1], "2026-06-21");
+	assert_int_equal(r->trips[1].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1242,6 +1259,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_time_rows_with_a_dive_adjective),
 	    cmocka_unit_test(test_extract_bare_hour_right_after_meeting_word),
 	    cmocka_unit_test(test_extract_bare_hour_after_at),
+	    cmocka_unit_test(test_extract_recap_sentence_before_a_dated_trip),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
