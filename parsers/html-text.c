@@ -357,9 +357,18 @@ int html_text_convert(const char *html, size_t len, const struct html_limits *li
 	if (len > max_in || len > INT32_MAX)
 		return fail(reterr_reason, "HTML part too large", -E2BIG);
 	if (len > 0) {
-		doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-				     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-					 HTML_PARSE_RECOVER);
+		htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+
+		if (!ctxt)
+			return fail(reterr_reason, "out of memory converting HTML", -ENOMEM);
+		doc = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+					 HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+					     HTML_PARSE_NOWARNING | HTML_PARSE_RECOVER);
+		/* libxml2 stops for good at a limit (elements nested deeper
+		 * than 256): what follows is lost, which is a truncation */
+		if (ctxt->disableSAX)
+			w.truncated = true;
+		htmlFreeParserCtxt(ctxt);
 		if (doc && xmlDocGetRootElement(doc))
 			r = walk(&w, xmlDocGetRootElement(doc), max_depth);
 	}

@@ -481,6 +481,10 @@ static int choose_body(struct decoder *d, struct message *m, char **reterr_reaso
 				      &truncated, reterr_reason);
 		if (r < 0)
 			return r;
+		/* also when nothing was left of it: an HTML part cut to
+		 * nothing is no empty newsletter */
+		if (truncated)
+			d->warnings |= MESSAGE_WARN_TRUNCATED;
 	}
 	if (html_len > 0 &&
 	    (plain_size < 200 || plain_size * 4 < visible_bytes(html_text, html_len))) {
