@@ -1183,6 +1183,17 @@ static void test_extract_recap_sentence_before_a_dated_trip(void **state)
 	extract_result_free(r);
 }
 
+/* A number after "at" that a noun follows is no hour. */
+static void test_extract_at_number_noun_is_no_time(void **state)
+{
+	struct extract_result *r =
+	    run("Saturday 13/9: we dive at 3 different sites around Kimon Bay, €60\n", 2025, 9, 1);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].time, -1);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1259,6 +1270,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_time_rows_with_a_dive_adjective),
 	    cmocka_unit_test(test_extract_bare_hour_right_after_meeting_word),
 	    cmocka_unit_test(test_extract_bare_hour_after_at),
+	    cmocka_unit_test(test_extract_at_number_noun_is_no_time),
 	    cmocka_unit_test(test_extract_recap_sentence_before_a_dated_trip),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
