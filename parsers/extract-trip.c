@@ -494,6 +494,32 @@ static void dive_time_hits(struct ex *x, const struct region *rg, const struct f
 	}
 }
 
+/* How many different dive times the region states (at most 4). */
+static int distinct_dive_times(const struct ex *x, const struct region *rg)
+{
+	int seen[4], n = 0;
+
+	for (size_t li = 0; li < rg->n_lines; li++) {
+		const struct line *l = &x->lines[rg->lines[li]];
+		for (size_t i = l->h0; i < l->h1; i++) {
+			const struct hit *h = &x->hits[i];
+			int v = h->kind == RK_DIVE_TIME && !h->dropped &&
+					region_sees(rg, h->line, h->m.start)
+				    ? ex_hit_time(x, h)
+				    : -1;
+			bool dup = v < 0;
+			for (int j = 0; j < n && !dup; j++)
+				dup = seen[j] == v;
+			if (dup)
+				continue;
+			if (n == 4)
+				return n;
+			seen[n++] = v;
+		}
+	}
+	return n;
+}
+
 static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 		      struct extract_dive *d, size_t *ret_n)
 {
@@ -510,6 +536,8 @@ static int make_dives(struct ex *x, const struct region *rg, struct facts *f,
 	}
 	for (size_t i = 0; i < n && k >= 0; i++, nd++)
 		k = set_dive(x, &d[nd], (int)nd + 1, pk[i], f->dive_duration, f->dive_duration_hit);
+	if (n == 1 && f->count < 2) /* "πρώτη κατάδυση στις 9, δεύτερη στις 11.30" */
+		f->count = distinct_dive_times(x, rg) > 1 ? distinct_dive_times(x, rg) : f->count;
 	if (k >= 0 && n == 1 && f->count > 1) {
 		size_t nt = count_times(x, rg, f->count, times);
 		for (int i = 1; i < f->count && k >= 0; i++, nd++) {

@@ -1194,6 +1194,37 @@ static void test_extract_at_number_noun_is_no_time(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_numbered_and_ordinal_dive_times(void **state)
+{
+	struct extract_result *r = run(
+	    "Σάββατο 20/6: Ποθητός και Αρζεντά. Ραντεβού 7:30. Βουτιά 1 στις 8:15, βουτιά 2 "
+	    "στις 10:45. 70€.\n"
+	    "\n"
+	    "Κυριακή 21/6 Αρζεντά: πρώτη κατάδυση στις 9, δεύτερη στις 11.30. Συνάντηση 8:00, "
+	    "50€.\n"
+	    "\n"
+	    "Saturday 27 June: Zenobia and Blue Hole. Meet 7:00. Dive 1 at 7:45, dive 2 at 10:15.\n"
+	    "EUR 80.\n"
+	    "\n"
+	    "Sunday 28 June, Zenobia: first dive at 9:00, second at 11:30. Meet 8:00, EUR 50.\n",
+	    2026, 6, 15);
+
+	assert_int_equal(r->n_trips, 4);
+	assert_int_equal(r->trips[0].n_dives, 2);
+	assert_int_equal(r->trips[0].dives[0].time, 8 * 60 + 15);
+	assert_int_equal(r->trips[0].dives[1].time, 10 * 60 + 45);
+	assert_int_equal(r->trips[1].n_dives, 2);
+	assert_int_equal(r->trips[1].dives[1].site_id, 10);
+	assert_int_equal(r->trips[1].dives[0].time, 9 * 60);
+	assert_int_equal(r->trips[1].dives[1].time, 11 * 60 + 30);
+	assert_int_equal(r->trips[2].n_dives, 2);
+	assert_int_equal(r->trips[2].dives[0].time, 7 * 60 + 45);
+	assert_int_equal(r->trips[2].dives[1].time, 10 * 60 + 15);
+	assert_int_equal(r->trips[3].n_dives, 2);
+	assert_int_equal(r->trips[3].dives[1].time, 11 * 60 + 30);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1272,6 +1303,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_bare_hour_after_at),
 	    cmocka_unit_test(test_extract_at_number_noun_is_no_time),
 	    cmocka_unit_test(test_extract_recap_sentence_before_a_dated_trip),
+	    cmocka_unit_test(test_extract_numbered_and_ordinal_dive_times),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
