@@ -1225,6 +1225,28 @@ static void test_extract_numbered_and_ordinal_dive_times(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_cancelled_with_a_new_date(void **state)
+{
+	struct extract_result *r = run(
+	    "Η βουτιά της Κυριακής στον Ποθητό αναβάλλεται λόγω καιρού. Νέα ημερομηνία: Κυριακή "
+	    "21/6, ίδια ώρα (9:00), 40€.\n"
+	    "\n"
+	    "Saturday 13 June at the Zenobia is cancelled due to the wind. New date: Saturday 27 "
+	    "June, meet 8:00, EUR 60.\n"
+	    "\n"
+	    "The Blue Hole trip is off too; we will look for a new date.\n",
+	    2026, 6, 10);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-06-21");
+	assert_int_equal(r->trips[0].time, 9 * 60);
+	assert_int_equal(r->trips[0].dives[0].site_id, 1);
+	assert_date(&r->trips[1], "2026-06-27");
+	assert_int_equal(r->trips[1].time, 8 * 60);
+	assert_int_equal(r->trips[1].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1304,6 +1326,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_at_number_noun_is_no_time),
 	    cmocka_unit_test(test_extract_recap_sentence_before_a_dated_trip),
 	    cmocka_unit_test(test_extract_numbered_and_ordinal_dive_times),
+	    cmocka_unit_test(test_extract_cancelled_with_a_new_date),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
