@@ -1247,6 +1247,18 @@ static void test_extract_cancelled_with_a_new_date(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_weather_recap_weekday(void **state)
+{
+	struct extract_result *r =
+	    run("Την Κυριακή φύσηξε πολύ και μείναμε στον Ποθητό.\n"
+		"\n"
+		"The wind blew hard on Saturday at the Zenobia, a rough one.\n",
+		2026, 6, 15);
+
+	assert_int_equal(r->n_trips, 0);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1327,6 +1339,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_recap_sentence_before_a_dated_trip),
 	    cmocka_unit_test(test_extract_numbered_and_ordinal_dive_times),
 	    cmocka_unit_test(test_extract_cancelled_with_a_new_date),
+	    cmocka_unit_test(test_extract_weather_recap_weekday),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
