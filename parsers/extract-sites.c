@@ -471,6 +471,19 @@ static bool has_upper(const struct ex *x, const struct line *l)
 	return false;
 }
 
+/* "πρωι", "αυριο", "δυο": a word of a fact starts no name (in lower case,
+ * where capitals do not tell names apart). */
+static bool fact_word(const struct ex *x, const struct word *w)
+{
+	static const char *const vocabs[] = {"daypart_am", "daypart_pm", "noon",
+					     "relday",     "number",     "dive_kind"};
+
+	for (size_t i = 0; i < ELEMENTSOF(vocabs); i++)
+		if (ex_is_word_in(x, vocabs[i], x->text + w->s, w->e - w->s))
+			return true;
+	return false;
+}
+
 /* A paragraph written all in lower case ("το σαββατο ... στις καλλιθεες"):
  * its names have no capitals to be found by. */
 static bool caseless_paragraph(const struct ex *x, size_t line)
@@ -505,8 +518,9 @@ static int scan_known(const struct ex *x, const struct line *l, bool caseless, c
 			p += cp(t, l->end, p, &c);
 			continue;
 		}
-		if ((w.cap || w.term || (caseless && !w.digit)) && !in_zone(zs, ze, nz, p) &&
-		    !covered(*cs, *n, p) && may_start_name(x, &w) && !after_place_noun(x, p) &&
+		if ((w.cap || w.term || (caseless && !w.digit && !fact_word(x, &w))) &&
+		    !in_zone(zs, ze, nz, p) && !covered(*cs, *n, p) && may_start_name(x, &w) &&
+		    !after_place_noun(x, p) &&
 		    (w.cap || !ex_is_word_in(x, "site_skip", t + w.s, w.e - w.s)) &&
 		    (nw = read_phrase(x, p, l->end, caseless, ws)) > 0 && ws[0].s == p &&
 		    resolve_words(x, ws, &nw, &id) == 0) {

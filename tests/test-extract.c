@@ -22,13 +22,28 @@ static const struct {
 	const char *name;
 	int id;
 } sites[] = {
-    {"ν. Ποθητός", 1},     {"Ποθητός", 1},         {"Ποθητό", 1},
-    {"ποθητο", 1},         {"Ποθητού", 1},         {"Άκρα Καταφυγή", 2},
-    {"Ποντικονήσι", 5},    {"Ναυάγιο Oria", 6},    {"Ναυάγιο Κυρά Λένη", 7},
-    {"ναυάγιο Πατρίς", 8}, {"Αρζεντά", 10},        {"Πατρόκλου", 16},
-    {"Πάτροκλο", 16},      {"Zenobia", 24},        {"Blue Hole", 25},
-    {"Inland Sea", 26},    {"Cathedral Cave", 28}, {"Kimon Bay", 29},
-    {"Liberty Wreck", 30}, {"Μαρίνα", 32}, /* a prefix match of Αγία Μαρίνα */
+    {"ν. Ποθητός", 1},
+    {"Ποθητός", 1},
+    {"Ποθητό", 1},
+    {"ποθητο", 1},
+    {"Ποθητού", 1},
+    {"Άκρα Καταφυγή", 2},
+    {"Ποντικονήσι", 5},
+    {"Ναυάγιο Oria", 6},
+    {"Ναυάγιο Κυρά Λένη", 7},
+    {"ναυάγιο Πατρίς", 8},
+    {"Αρζεντά", 10},
+    {"Πατρόκλου", 16},
+    {"Πάτροκλο", 16},
+    {"Zenobia", 24},
+    {"Blue Hole", 25},
+    {"Inland Sea", 26},
+    {"Cathedral Cave", 28},
+    {"Kimon Bay", 29},
+    {"Liberty Wreck", 30},
+    {"Μαρίνα", 32}, /* a prefix match of Αγία Μαρίνα */
+    /* the alias index forgives a word too many; so does this table, once */
+    {"πρωί Ποντικονήσι", 5},
 };
 
 static int resolve(void *userdata, const char *name, int *ret_id)
@@ -1259,6 +1274,18 @@ static void test_extract_weather_recap_weekday(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_lowercase_daypart_starts_no_name(void **state)
+{
+	struct extract_result *r = run("καλησπερα\n"
+				       "κυριακη πρωι ποντικονησι, ραντεβου 7, 50 ευρω\n",
+				       2026, 6, 10);
+
+	assert_int_equal(r->n_trips, 1);
+	assert_int_equal(r->trips[0].dives[0].site_id, 5);
+	assert_string_equal(r->trips[0].dives[0].site_name, "ποντικονησι");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1340,6 +1367,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_numbered_and_ordinal_dive_times),
 	    cmocka_unit_test(test_extract_cancelled_with_a_new_date),
 	    cmocka_unit_test(test_extract_weather_recap_weekday),
+	    cmocka_unit_test(test_extract_lowercase_daypart_starts_no_name),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
