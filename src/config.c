@@ -9,6 +9,7 @@
 
 #include <ini.h>
 
+#include "alias-index.h"
 #include "config.h"
 #include "log.h"
 #include "strutil.h"
@@ -355,13 +356,14 @@ static int config_ini_line(void *user, const char *section, const char *name, co
 		return 0;
 	for (const struct key *k = keys; k->name; k++)
 		if (streq(k->name, name)) {
+			bool first = !st->error;
 			if (set_value(st, k, base, value))
 				return 1;
-			/* name the section too */
-			char *e = st->error;
-			st->error = NULL;
-			set_error(st, "[%s] %s", section, e ? e : "bad value");
-			free(e);
+			if (first) { /* name the section too */
+				char *e = TAKE_PTR(st->error);
+				set_error(st, "[%s] %s", section, e ? e : "bad value");
+				free(e);
+			}
 			return 0;
 		}
 	return set_error(st, "[%s] %s: unknown key", section, name);
@@ -381,8 +383,8 @@ static int config_defaults(struct config *c)
 	c->database.lock_timeout_s = 60;
 	c->parser.max_message_size = 25ull << 20;
 	c->parser.worker_timeout_s = 30;
-	c->parser.match_threshold = 0.80;
-	c->parser.match_margin = 0.08;
+	c->parser.match_threshold = ALIAS_INDEX_THRESHOLD;
+	c->parser.match_margin = ALIAS_INDEX_MARGIN;
 	c->parser.alias_refresh_s = 60;
 	c->parser.store_likely_duplicates = false;
 	c->log.level = LOG_INFO;

@@ -134,3 +134,5 @@ tests_test_imap_utf7_SOURCES = tests/test-imap-utf7.c
 tests_test_imap_utf7_LDADD = $(TEST_LIBS)
 TESTS += tests/test-holdout-score.sh
 EXTRA_DIST += tests/score-set.sh tests/test-holdout-score.sh tests/holdout tests/holdout2
+TESTS += tests/test-config-examples.sh
+EXTRA_DIST += tests/test-config-examples.sh

@@ -139,6 +139,20 @@ static void test_config_errors_name_file_line_and_key(void **state)
 	}
 }
 
+/* Only the first error is reported, once, whatever follows it. */
+static void test_config_first_error_only(void **state)
+{
+	struct config *c = NULL;
+	char *why = NULL, want[512];
+
+	write_config("[database]\nconnect_attempts = ten\nconnect_timeout = x\n[log]\nlevel = y\n");
+	assert_int_equal(config_load(path, &c, &why), -EINVAL);
+	snprintf(want, sizeof(want),
+		 "%s:2: [database] connect_attempts: 'ten' is not a valid number", path);
+	assert_string_equal(why, want);
+	free(why);
+}
+
 static void test_config_source_needs_its_keys(void **state)
 {
 	struct config *c = NULL;
@@ -166,6 +180,7 @@ int main(void)
 	    cmocka_unit_test(test_config_full_file),
 	    cmocka_unit_test(test_config_environment_overrides_url),
 	    cmocka_unit_test(test_config_errors_name_file_line_and_key),
+	    cmocka_unit_test(test_config_first_error_only),
 	    cmocka_unit_test(test_config_source_needs_its_keys),
 	    cmocka_unit_test(test_config_missing_file),
 	};
