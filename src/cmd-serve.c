@@ -40,11 +40,12 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* The worker holds no connection: it outlives a reconnect, so that a reload
+ * whose rules do not load keeps the running set (serve_connect). */
 static void serve_disconnect(void *userdata)
 {
 	struct serve *sv = userdata;
 
-	sv->worker = worker_free(sv->worker);
 	sv->store = store_free(sv->store);
 	sv->db = db_free(sv->db);
 }
@@ -70,6 +71,7 @@ static int send_names(struct serve *sv)
 static int serve_connect(void *userdata, const struct config *cfg, char **reterr_reason)
 {
 	struct serve *sv = userdata;
+	struct worker *w = NULL;
 	int r;
 
 	serve_disconnect(sv);
@@ -91,9 +93,16 @@ static int serve_connect(void *userdata, const struct config *cfg, char **reterr
 				      .rules_override_dir = cfg->parser.rules_override_dir,
 				      .timeout_s = cfg->parser.worker_timeout_s,
 				      .max_message_size = store_max_message_size(sv->store)},
-	    &sv->worker);
-	if (r < 0)
+	    &w);
+	if (r < 0 && !sv->worker)
 		return log_error_errno(r, "cannot set up the worker: %m"), -EINVAL;
+	if (r < 0) /* new rules that do not load: the running worker and its set stay */
+		log_error("the rules in '%s' cannot be loaded: keeping the rules loaded before",
+			  cfg->parser.rules_dir);
+	else {
+		worker_free(sv->worker);
+		sv->worker = w;
+	}
 	return send_names(sv);
 }
 
@@ -224,6 +233,7 @@ static int run(int argc, char **argv, struct cli *cli)
 		return r;
 	r = daemon_run(cfg->path, cfg, &serve_sink, &sv);
 	serve_disconnect(&sv);
+	worker_free(sv.worker);
 	return r < 0 ? exit_code_from_errno(r) : EX_OK;
 }
 
