@@ -386,6 +386,11 @@ int worker_new(const struct worker_settings *s, struct worker **ret)
 	w->timeout_s = s->timeout_s ? s->timeout_s : WORKER_DEFAULT_TIMEOUT;
 	w->max_memory = s->max_memory ? s->max_memory : WORKER_DEFAULT_MEMORY;
 	w->max_message_size = s->max_message_size ? s->max_message_size : WORKER_DEFAULT_MESSAGE;
+	/* The worker runs as our user: we hold the database password (in memory,
+	 * maybe in DATABASE_URL), so a compromised worker must not be able to read
+	 * our memory or /proc/self/environ. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return log_error_errno(-errno, "Cannot make this process non-dumpable: %m");
 	w->exe_fd = worker_open_exe();
 	if (w->exe_fd < 0)
 		return log_error_errno(w->exe_fd, "Cannot open the worker's executable: %m");

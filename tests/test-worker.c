@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sys/prctl.h>
 
 #include "frame.h"
 #include "strutil.h"
@@ -98,6 +99,8 @@ static void test_worker_round_trip(void **state)
 
 	expect_ok(w, plain, "{\"length\": 52, \"names\": 0, \"rules_version\": \"fake\"}");
 	expect_ok(w, "", "{\"length\": 0, \"names\": 0, \"rules_version\": \"fake\"}");
+	/* the process that holds the secrets is no longer readable by its worker */
+	assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 0);
 }
 
 static void test_worker_bad_message_is_ebadmsg_and_worker_lives(void **state)
