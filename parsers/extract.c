@@ -154,13 +154,19 @@ static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e
 	for (size_t l = l0; l <= l1; l++)
 		if (line_has_in(x, l, RK_PAST, a, b))
 			return true;
-	for (size_t p = a; p < b;) {
+	/* "..., which was closed last year": a relative clause is no recap */
+	for (size_t p = a, pw = 0, pe = 0; p < b;) {
 		size_t q = p;
 		while (q < b &&
 		       ((unsigned char)t[q] >= 0x80 || (unsigned)((t[q] | 0x20) - 'a') < 26u))
 			q++;
-		if (q > p && ex_is_word_in(x, "past_word", t + p, q - p))
+		if (q > p && ex_is_word_in(x, "past_word", t + p, q - p) &&
+		    !(pe > pw && ex_is_word_in(x, "relative_word", t + pw, pe - pw)))
 			return true;
+		if (q > p) {
+			pw = p;
+			pe = q;
+		}
 		p = q + (q == p);
 	}
 	return false;

@@ -1286,6 +1286,21 @@ static void test_extract_lowercase_daypart_starts_no_name(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_relative_clause_in_the_past_is_no_recap(void **state)
+{
+	struct extract_result *r =
+	    run("This Saturday we return to the Zenobia, which was closed last month. Meet 8:00, "
+		"EUR 60.\n"
+		"\n"
+		"Την Κυριακή πάμε στον Ποθητό, ο οποίος ήταν κλειστός τον Μάιο. Ραντεβού 8:00, 40€.\n",
+		2026, 6, 10);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-06-13");
+	assert_date(&r->trips[1], "2026-06-14");
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1368,6 +1383,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_cancelled_with_a_new_date),
 	    cmocka_unit_test(test_extract_weather_recap_weekday),
 	    cmocka_unit_test(test_extract_lowercase_daypart_starts_no_name),
+	    cmocka_unit_test(test_extract_relative_clause_in_the_past_is_no_recap),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
