@@ -5,7 +5,10 @@
  * signature or an `end` rule (list footer, the sender's name), or a blank
  * line once the region has stated a price (else up to two more paragraphs).
  * Dates after a `move` rule are the trip's ("μεταφέρεται για την Κυριακή
- * 14/9", also when the new date is on the next line). A weekday alone under
+ * 14/9", also when the new date is on the next line, or when the line ends
+ * with a weekday that the next line's date completes). A weekday alone in a
+ * sentence told in the past is a recap and opens nothing; a recap sentence
+ * before a date on its line is not the trip's. A weekday alone under
  * an empty dated heading ("ΣΑΒΒΑΤΟΚΥΡΙΑΚΟ 6-7/9") falls within it. A table
  * row with a date is a region of its own; a later line with its own place
  * and price starts another trip on the same date. A group size stated
