@@ -1288,12 +1288,12 @@ static void test_extract_lowercase_daypart_starts_no_name(void **state)
 
 static void test_extract_relative_clause_in_the_past_is_no_recap(void **state)
 {
-	struct extract_result *r =
-	    run("This Saturday we return to the Zenobia, which was closed last month. Meet 8:00, "
-		"EUR 60.\n"
-		"\n"
-		"Την Κυριακή πάμε στον Ποθητό, ο οποίος ήταν κλειστός τον Μάιο. Ραντεβού 8:00, 40€.\n",
-		2026, 6, 10);
+	struct extract_result *r = run(
+	    "This Saturday we return to the Zenobia, which was closed last month. Meet 8:00, "
+	    "EUR 60.\n"
+	    "\n"
+	    "Την Κυριακή πάμε στον Ποθητό, ο οποίος ήταν κλειστός τον Μάιο. Ραντεβού 8:00, 40€.\n",
+	    2026, 6, 10);
 
 	assert_int_equal(r->n_trips, 2);
 	assert_date(&r->trips[0], "2026-06-13");
