@@ -21,6 +21,7 @@
 #include "source-imap.h"
 #include "source.h"
 #include "store.h"
+#include "strutil.h"
 #include "worker.h"
 #include "writer.h"
 
@@ -29,7 +30,8 @@ struct serve {
 	struct db *db;
 	struct store *store;
 	struct worker *worker;
-	uint64_t names_at; /* when the worker got the names, CLOCK_MONOTONIC us */
+	uint64_t names_at; /* when the names were last checked, CLOCK_MONOTONIC us */
+	char *names_print; /* names_fingerprint() of the names the worker has */
 };
 
 static uint64_t now_us(void)
@@ -50,13 +52,21 @@ static void serve_disconnect(void *userdata)
 	sv->db = db_free(sv->db);
 }
 
-/* The sites, aliases and centers the matcher resolves against, to the worker. */
-static int send_names(struct serve *sv)
+/* The sites, aliases and centers the matcher resolves against, to the
+ * worker; with force false only when their fingerprint changed. */
+static int send_names(struct serve *sv, bool force)
 {
-	_cleanup_free_ char *names = NULL;
+	_cleanup_free_ char *names = NULL, *print = NULL;
 	size_t len = 0;
 	int r;
 
+	sv->names_at = now_us();
+	r = names_fingerprint(sv->db, &print);
+	if (r < 0)
+		return log_error_errno(r, "cannot check the dive sites and centers: %s",
+				       db_error(sv->db));
+	if (!force && sv->names_print && streq(print, sv->names_print))
+		return 0;
 	r = names_load(sv->db, &names, &len);
 	if (r < 0)
 		return log_error_errno(r, "cannot read dive sites and centers: %s",
@@ -64,7 +74,10 @@ static int send_names(struct serve *sv)
 	r = worker_set_names(sv->worker, names, len);
 	if (r < 0)
 		return log_error_errno(r, "cannot hand the names to the worker: %m");
-	sv->names_at = now_us();
+	if (sv->names_print)
+		log_info("dive sites, aliases or centers changed: the matcher has them now");
+	free(sv->names_print);
+	sv->names_print = TAKE_PTR(print);
 	return 0;
 }
 
@@ -103,7 +116,7 @@ static int serve_connect(void *userdata, const struct config *cfg, char **reterr
 		worker_free(sv->worker);
 		sv->worker = w;
 	}
-	return send_names(sv);
+	return send_names(sv, true);
 }
 
 static size_t serve_max_message_size(void *userdata)
@@ -163,11 +176,11 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 	struct store_result res;
 	int r;
 
-	/* new sites and aliases reach the matcher within [parser] alias_refresh */
+	/* new sites and aliases reach the matcher within [parser] alias_refresh:
+	 * a cheap fingerprint first, the names themselves only when it changed */
 	if (now_us() - sv->names_at > (uint64_t)sv->cfg->parser.alias_refresh_s * 1000000u &&
-	    send_names(sv) < 0)
-		log_warning("matching against the names read %.0f s ago",
-			    (double)(now_us() - sv->names_at) / 1e6);
+	    send_names(sv, false) < 0)
+		log_warning("matching against the names the matcher had before");
 	r = store_message(sv->store, sv->db, m, &res);
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
@@ -234,6 +247,7 @@ static int run(int argc, char **argv, struct cli *cli)
 	r = daemon_run(cfg->path, cfg, &serve_sink, &sv);
 	serve_disconnect(&sv);
 	worker_free(sv.worker);
+	free(sv.names_print);
 	return r < 0 ? exit_code_from_errno(r) : EX_OK;
 }
 

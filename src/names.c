@@ -74,3 +74,25 @@ int names_load(struct db *db, char **ret_json, size_t *ret_len)
 	*ret_json = text;
 	return 0;
 }
+
+int names_fingerprint(struct db *db, char **ret)
+{
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	int r;
+
+	r = db_query(db,
+		     "SELECT CONCAT_WS(':',"
+		     " (SELECT CONCAT(COUNT(*), '/', COALESCE(BIT_XOR(CRC32(CONCAT_WS("
+		     "'|', id, name))), 0)) FROM dive_sites),"
+		     " (SELECT CONCAT(COUNT(*), '/', COALESCE(BIT_XOR(CRC32(CONCAT_WS("
+		     "'|', id, dive_site_id, alias))), 0)) FROM dive_site_aliases),"
+		     " (SELECT CONCAT(COUNT(*), '/', COALESCE(BIT_XOR(CRC32(CONCAT_WS("
+		     "'|', id, name, email))), 0)) FROM diving_centers))",
+		     NULL, 0, &rows);
+	if (r < 0)
+		return r;
+	if (rows->n_rows != 1 || !db_cell(rows, 0, 0))
+		return -EIO;
+	*ret = strdup(db_cell(rows, 0, 0));
+	return *ret ? 0 : -ENOMEM;
+}

@@ -16,4 +16,9 @@ struct db;
 /* *ret_json is malloc'd, NUL-terminated, *ret_len bytes long. */
 int names_load(struct db *db, char **ret_json, size_t *ret_len);
 
+/* A cheap fingerprint of the same three tables (counts and a checksum of
+ * every id and name, computed by the server): equal fingerprints mean
+ * names_load() would give the same names. *ret (malloc'd) is a short string. */
+int names_fingerprint(struct db *db, char **ret);
+
 #endif

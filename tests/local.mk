@@ -136,5 +136,5 @@ TESTS += tests/test-holdout-score.sh
 EXTRA_DIST += tests/score-set.sh tests/test-holdout-score.sh tests/holdout tests/holdout2
 TESTS += tests/test-config-examples.sh
 EXTRA_DIST += tests/test-config-examples.sh
-TESTS += tests/itest-serve-reload-rules.sh
-EXTRA_DIST += tests/itest-serve-reload-rules.sh
+TESTS += tests/itest-serve-reload.sh
+EXTRA_DIST += tests/itest-serve-reload.sh
