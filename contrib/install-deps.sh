@@ -9,7 +9,7 @@ PACKAGES="
 	libetpan-dev libpcre2-dev default-libmysqlclient-dev libxml2-dev libsystemd-dev
 	libinih-dev libjansson-dev libutf8proc-dev libgnutls28-dev libcmocka-dev
 	mariadb-server mariadb-client dovecot-imapd openssl
-	python3 valgrind cppcheck clang-format
+	python3 valgrind cppcheck clang-format chromium
 "
 missing=
 for p in $PACKAGES; do

@@ -138,3 +138,5 @@ TESTS += tests/test-config-examples.sh
 EXTRA_DIST += tests/test-config-examples.sh
 TESTS += tests/itest-serve-reload.sh
 EXTRA_DIST += tests/itest-serve-reload.sh
+TESTS += tests/itest-report-render.sh
+EXTRA_DIST += tests/itest-report-render.sh
