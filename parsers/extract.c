@@ -126,9 +126,8 @@ static bool blank_line_at(const char *t, size_t len, size_t p) /* p: a newline *
 	return true;
 }
 
-/* Whether the sentence around [s, e) is told in the past: a `past` match or
- * a word of the vocabulary `past_word` ("ήταν", "was") in it. A weekday alone
- * there is a recap ("τι βουτιά ήταν αυτή το Σάββατο!"), not the next one. */
+/* The sentence around [s, e): up to . ! ? ; or a blank line, 400 bytes at
+ * most either side. */
 static void sentence_of(const struct ex *x, size_t s, size_t e, size_t *ra, size_t *rb)
 {
 	const char *t = x->text;
@@ -144,12 +143,38 @@ static void sentence_of(const struct ex *x, size_t s, size_t e, size_t *ra, size
 	*rb = b;
 }
 
-static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e)
+static size_t word_end(const char *t, size_t p, size_t b)
+{
+	while (p < b && ((unsigned char)t[p] >= 0x80 || (unsigned)((t[p] | 0x20) - 'a') < 26u))
+		p++;
+	return p;
+}
+
+/* Whether [a, b) holds a word of the vocabulary; for `past_word`, not one
+ * right after a `relative_word` ("..., which was closed last year"). */
+static bool word_in(const struct ex *x, const char *vocab, size_t a, size_t b)
 {
 	const char *t = x->text;
-	size_t a, b, l0 = line, l1 = line;
+	bool past = streq(vocab, "past_word");
 
-	sentence_of(x, s, e, &a, &b);
+	for (size_t p = a, pw = 0, pe = 0, q; p < b; p = q + (q == p)) {
+		q = word_end(t, p, b);
+		if (q == p)
+			continue;
+		if (ex_is_word_in(x, vocab, t + p, q - p) &&
+		    !(past && pe > pw && ex_is_word_in(x, "relative_word", t + pw, pe - pw)))
+			return true;
+		pw = p;
+		pe = q;
+	}
+	return false;
+}
+
+/* A `past` match or a past word in [a, b) of the lines around line. */
+static bool told_in_past(const struct ex *x, size_t line, size_t a, size_t b)
+{
+	size_t l0 = line, l1 = line;
+
 	while (l0 > 0 && x->lines[l0].start > a)
 		l0--;
 	while (l1 + 1 < x->n_lines && x->lines[l1 + 1].start < b)
@@ -157,22 +182,27 @@ static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e
 	for (size_t l = l0; l <= l1; l++)
 		if (line_has_in(x, l, RK_PAST, a, b))
 			return true;
-	/* "..., which was closed last year": a relative clause is no recap */
-	for (size_t p = a, pw = 0, pe = 0; p < b;) {
-		size_t q = p;
-		while (q < b &&
-		       ((unsigned char)t[q] >= 0x80 || (unsigned)((t[q] | 0x20) - 'a') < 26u))
-			q++;
-		if (q > p && ex_is_word_in(x, "past_word", t + p, q - p) &&
-		    !(pe > pw && ex_is_word_in(x, "relative_word", t + pw, pe - pw)))
-			return true;
-		if (q > p) {
-			pw = p;
-			pe = q;
-		}
-		p = q + (q == p);
-	}
-	return false;
+	return word_in(x, "past_word", a, b);
+}
+
+/* Whether the weekday at [s, e) is told in the past: its clause (between
+ * commas) says so, or, unless the clause speaks of what comes ("πάμε",
+ * "we go": vocabulary `future_word`), its sentence does. "τι βουτιά ήταν
+ * αυτή το Σάββατο!" is a recap; "ήταν καλός ο καιρός το Σάββατο, οπότε πάμε
+ * ξανά την Κυριακή" is one for Saturday only. */
+static bool in_past_sentence(const struct ex *x, size_t line, size_t s, size_t e)
+{
+	const char *t = x->text;
+	size_t a, b, ca = s, cb = e;
+
+	sentence_of(x, s, e, &a, &b);
+	while (ca > a && t[ca - 1] != ',' && t[ca - 1] != ';')
+		ca--;
+	while (cb < b && t[cb] != ',' && t[cb] != ';')
+		cb++;
+	if (told_in_past(x, line, ca, cb))
+		return true;
+	return !word_in(x, "future_word", ca, cb) && told_in_past(x, line, a, b);
 }
 
 /* The dates a line opens, in rg; false when it opens none. */

@@ -1301,6 +1301,25 @@ static void test_extract_relative_clause_in_the_past_is_no_recap(void **state)
 	extract_result_free(r);
 }
 
+static void test_extract_past_clause_and_future_clause(void **state)
+{
+	struct extract_result *r =
+	    run("Ο καιρός ήταν καλός το Σάββατο, οπότε πάμε ξανά την Κυριακή στον Ποθητό! Ραντεβού "
+		"8:00, 40€.\n"
+		"\n"
+		"The forecast was good, so on Sunday we go to the Zenobia! Meet 8:00, EUR 60.\n"
+		"\n"
+		"On Sunday, we went to the Blue Hole. Great dive.\n",
+		2026, 6, 10);
+
+	assert_int_equal(r->n_trips, 2);
+	assert_date(&r->trips[0], "2026-06-14");
+	assert_int_equal(r->trips[0].dives[0].site_id, 1);
+	assert_date(&r->trips[1], "2026-06-14");
+	assert_int_equal(r->trips[1].dives[0].site_id, 24);
+	extract_result_free(r);
+}
+
 static void test_extract_json_in_corpus_format(void **state)
 {
 	struct extract_result *r = run(greek_program, 2025, 8, 20);
@@ -1384,6 +1403,7 @@ int main(void)
 	    cmocka_unit_test(test_extract_weather_recap_weekday),
 	    cmocka_unit_test(test_extract_lowercase_daypart_starts_no_name),
 	    cmocka_unit_test(test_extract_relative_clause_in_the_past_is_no_recap),
+	    cmocka_unit_test(test_extract_past_clause_and_future_clause),
 	    cmocka_unit_test(test_extract_json_in_corpus_format),
 	};
 
