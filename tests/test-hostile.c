@@ -25,6 +25,7 @@
 #include "extract.h"
 #include "pipeline.h"
 #include "rules.h"
+#include "strutil.h"
 
 #define CASE_DEADLINE_S 120
 
@@ -107,7 +108,8 @@ static void run_pipeline(const char *raw, size_t len, struct outcome *o, json_t 
 
 	o->r = pipeline_run(pipe_, raw, len, &json, &why);
 	if (o->r < 0) {
-		say(o, "refused (%s): %s", strerror(-o->r), why ? why : "(no reason)");
+		errno = -o->r;
+		say(o, "refused (%m): %s", why ? why : "(no reason)");
 		if (!why)
 			o->r = -999; /* a refusal must say why */
 	} else {
@@ -348,9 +350,10 @@ static void case_nested_quantifiers(struct outcome *o)
 	in.text = line;
 	in.len = strlen(line);
 	o->r = extract_run(rules, &in, &res, &why);
-	if (o->r < 0)
-		say(o, "extract failed (%s): %s", strerror(-o->r), why ? why : "?");
-	else {
+	if (o->r < 0) {
+		errno = -o->r;
+		say(o, "extract failed (%m): %s", why ? why : "?");
+	} else {
 		say(o, "%zu trips, %zu warnings: %s", res->n_trips, res->n_warnings,
 		    res->n_warnings ? res->warnings[0] : "(none)");
 		if (res->n_warnings == 0)
@@ -437,12 +440,13 @@ static int setup(void **state)
 {
 	const char *top = getenv("top_srcdir");
 	const char *sc = getenv("DIVEMAP_TEST_SCALE");
+	uint32_t div = 0;
 	struct pipeline_settings s = {.max_message_size = 64u << 20};
 	char *why = NULL;
 	struct rusage ru;
 
-	if (sc && atoi(sc) > 1)
-		scale = (size_t)atoi(sc);
+	if (sc && parse_uint32(sc, &div) >= 0 && div > 1)
+		scale = div;
 	snprintf(rules_dir, sizeof(rules_dir), "%s/rules", top ? top : ".");
 	s.rules_dir = rules_dir;
 	if (pipeline_new(&s, &pipe_, &why) < 0) {

@@ -21,7 +21,7 @@ static int replay_file(const char *path)
 	size_t n = 0, cap = 0;
 
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %m\n", path);
 		return -1;
 	}
 	for (;;) {
