@@ -82,3 +82,5 @@ check_PROGRAMS += tests/test-hostile
 TESTS += tests/test-hostile
 tests_test_hostile_SOURCES = tests/test-hostile.c
 tests_test_hostile_LDADD = $(TEST_LIBS)
+# Fault injection against serve: documented commands, not tests (minutes).
+EXTRA_DIST += tests/fault-lib.sh tests/fault-kill9.sh tests/fault-db-outage.sh
