@@ -46,6 +46,9 @@ new_db() {
 		{ echo "migrate failed on $1" >&2; exit 1; }
 	root "$1" <"$top/tests/corpus/sites.sql"
 }
+server_cpu() { # mariadbd's user + system CPU seconds so far
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$MARIADB_PID/stat"
+}
 counts() { # $1 database: "table rows" a line
 	local t
 	for t in $(root -e "SELECT table_name FROM information_schema.tables WHERE table_schema = '$1' ORDER BY 1"); do
@@ -68,9 +71,11 @@ for i in $(seq "$runs"); do
 	new_db "run$i"
 	counts "run$i" >"$tmp/before"
 	rc=0
+	s0=$(server_cpu)
 	timed "$tmp/time.log" env DATABASE_URL="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/run$i" \
 		"$prog" -q -c "$tmp/conf" parse "$tmp/in.mbox" >/dev/null || rc=$?
 	ours=$WALL ours_cpu=$CPU ours_rss=$RSS
+	server=$(awk -v a="$s0" -v b="$(server_cpu)" 'BEGIN { print b - a }')
 	summary=$(grep -E '^[0-9]+ messages, ' "$tmp/time.log" | tail -1 || true)
 	[ "$rc" = 0 ] || { echo "run $i: parse exited $rc: $summary $(grep -m1 -i 'error' "$tmp/time.log" || true)" >&2; }
 	counts "run$i" >"$tmp/after"
@@ -105,16 +110,21 @@ for i in $(seq "$runs"); do
 	fi
 	root -e "DROP DATABASE \`run$i\`"
 	new_db "floor$i"
+	s0=$(server_cpu)
 	timed "$tmp/floor.log" mariadb --no-defaults -h 127.0.0.1 -P "$MARIADB_PORT" -u "$MARIADB_USER" \
 		-p"$MARIADB_PASSWORD" "floor$i" <"$tmp/floor.sql" || { cat "$tmp/floor.log" >&2; exit 1; }
 	floor=$WALL
+	fserver=$(awk -v a="$s0" -v b="$(server_cpu)" 'BEGIN { print b - a }')
 	fnews=$(root "floor$i" -e "SELECT COUNT(*) FROM newsletters")
 	root -e "DROP DATABASE \`floor$i\`"
-	echo "$ours $ours_cpu $ours_rss $floor $news $trips $fnews" >>"$tmp/runs"
-	echo "  run $i: ingest ${ours}s (CPU ${ours_cpu}s, RSS ${ours_rss} KiB, $news newsletters, $trips trips; $summary), floor ${floor}s ($fnews newsletters)" >&2
+	echo "$ours $ours_cpu $ours_rss $floor $news $trips $fnews $server $fserver" >>"$tmp/runs"
+	echo "  run $i: ingest ${ours}s (CPU ${ours_cpu}s, server CPU ${server}s, RSS ${ours_rss} KiB, $news newsletters," \
+		"$trips trips; $summary), floor ${floor}s (server CPU ${fserver}s, $fnews newsletters)" >&2
 done
 col() { awk -v c="$1" '{ print $c }' "$tmp/runs" | median; }
-printf '%-9s %11s %8s %8s %12s %8s %14s %6s\n' messages newsletters trips seconds newsletters/s "CPU s" "floor seconds" "/floor"
-awk -v n="$count" -v w="$(col 5)" -v t="$(col 6)" -v s="$(col 1)" -v c="$(col 2)" -v f="$(col 4)" 'BEGIN {
-	printf "%-9d %11d %8d %8.1f %12.0f %8.1f %14.2f %6.3f\n", n, w, t, s, w / s, c, f, f / s
+printf '%-8s %11s %7s %8s %13s %6s %9s %9s %13s %6s\n' messages newsletters trips seconds newsletters/s \
+	"CPU s" "server s" "floor s" "floor srv s" "/floor"
+awk -v n="$count" -v w="$(col 5)" -v t="$(col 6)" -v s="$(col 1)" -v c="$(col 2)" -v f="$(col 4)" \
+	-v sv="$(col 8)" -v fs="$(col 9)" 'BEGIN {
+	printf "%-8d %11d %7d %8.1f %13.0f %6.1f %9.1f %9.2f %13.2f %6.3f\n", n, w, t, s, w / s, c, sv, f, fs, f / s
 }'
