@@ -107,7 +107,8 @@ static int expand_vocab(const struct vocab *v, const char *group, struct buf *ou
 	sorted = calloc(v->n + 1, sizeof(char *));
 	if (!sorted)
 		return -ENOMEM;
-	memcpy(sorted, v->words, v->n * sizeof(char *));
+	if (v->n) /* an empty vocabulary may have no array */
+		memcpy(sorted, v->words, v->n * sizeof(char *));
 	qsort(sorted, v->n, sizeof(char *), by_length_desc);
 	k = group ? buf_printf(out, "(?<%s>", group) : buf_puts(out, "(?:");
 	for (size_t i = 0; i < v->n && k >= 0; i++) {

@@ -152,7 +152,8 @@ static int scan(struct maildir_source *md)
 		free_names(names, n);
 		return r;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n) /* an empty folder has no array: qsort(NULL, ...) is undefined */
+		qsort(names, n, sizeof(*names), cmp_names);
 	free_names(md->pending, md->n_pending); /* handed-out entries are NULL */
 	md->pending = names;
 	md->n_pending = n;
