@@ -141,3 +141,5 @@ TESTS += tests/itest-serve-reload.sh
 EXTRA_DIST += tests/itest-serve-reload.sh
 TESTS += tests/itest-report-render.sh
 EXTRA_DIST += tests/itest-report-render.sh
+TESTS += tests/test-holdout2-score.sh
+EXTRA_DIST += tests/test-holdout2-score.sh
