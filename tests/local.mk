@@ -143,3 +143,4 @@ TESTS += tests/itest-report-render.sh
 EXTRA_DIST += tests/itest-report-render.sh
 TESTS += tests/test-holdout2-score.sh
 EXTRA_DIST += tests/test-holdout2-score.sh
+CLEANFILES += tests/report.png
