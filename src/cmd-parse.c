@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -128,19 +129,11 @@ static int parse_args(int argc, char **argv, struct parse_opts *o)
 
 /* ---- progress on a terminal ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void progress_init(struct progress *p, char **files, int n)
 {
 	struct stat st;
 
-	*p = (struct progress){.start_ns = now_ns()};
+	*p = (struct progress){.start_ns = clock_now_ns()};
 	if (!isatty(STDERR_FILENO) || log_get_max_level() < LOG_INFO)
 		return;
 	for (int i = 0; i < n; i++)
@@ -151,7 +144,7 @@ static void progress_init(struct progress *p, char **files, int n)
 
 static void progress_show(struct progress *p, const struct counts *n, bool force)
 {
-	uint64_t t = now_ns();
+	uint64_t t = clock_now_ns();
 	double secs, rate;
 	char eta[32] = "";
 
@@ -232,7 +225,7 @@ static json_t *failure_json(const struct source_msg *m, const char *reason)
 
 static uint64_t elapsed_us(uint64_t since_ns)
 {
-	return (now_ns() - since_ns) / 1000;
+	return (clock_now_ns() - since_ns) / 1000;
 }
 
 static int dry_run_message(struct parse_run *run, const struct source_msg *m, const char *name)
@@ -293,7 +286,7 @@ static int store_and_parse(struct parse_run *run, const struct source_msg *m, co
 	_cleanup_free_ char *why = NULL;
 	struct store_result res;
 	struct writer_stats st;
-	uint64_t start = now_ns();
+	uint64_t start = clock_now_ns();
 	json_t *j = NULL;
 	int r;
 
@@ -434,18 +427,12 @@ static int open_database(struct parse_run *run)
 static int start_worker(struct parse_run *run)
 {
 	static const char no_names[] = "{\"sites\": [], \"aliases\": [], \"centers\": []}";
-	const struct worker_settings ws = {
-	    .rules_dir = run->cfg->parser.rules_dir,
-	    .rules_override_dir = run->cfg->parser.rules_override_dir,
-	    .timeout_s = run->cfg->parser.worker_timeout_s,
-	    .max_message_size = run->max_message_size,
-	};
 	_cleanup_free_ char *names = NULL;
 	size_t len = strlen(no_names);
 	int r;
 
 	/* the worker starts now and says what is wrong (rules, sandbox) itself */
-	r = worker_new(&ws, &run->worker);
+	r = worker_new_from_config(run->cfg, run->max_message_size, &run->worker);
 	if (r < 0)
 		return r == -EINVAL || r == -ENOENT ? EX_CONFIG : EX_OSERR;
 	if (run->db) {

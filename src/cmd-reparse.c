@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "db.h"
@@ -315,14 +316,6 @@ static int claim_retrying(struct reparse_run *run, struct claimed *ret)
 
 /* ---- one message ---- */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void count(struct reparse_counts *n, const char *status)
 {
 	n->done++;
@@ -357,7 +350,7 @@ static int extract(struct reparse_run *run, const struct claimed *c, json_t **re
 static int reparse_one(struct reparse_run *run, const struct claimed *c)
 {
 	_cleanup_free_ char *why = NULL;
-	uint64_t start = now_ns();
+	uint64_t start = clock_now_ns();
 	struct writer_stats st;
 	json_t *j = NULL;
 	int r;
@@ -367,7 +360,7 @@ static int reparse_one(struct reparse_run *run, const struct claimed *c)
 		return log_error_errno(r, "message %llu: %s", c->id,
 				       r == -ENOMEM ? "out of memory" : db_error(run->db));
 	r = ingest_write(&run->db, run->cfg, c->id, c->newsletter_id, j, why,
-			 (now_ns() - start) / 1000, &st);
+			 (clock_now_ns() - start) / 1000, &st);
 	json_decref(j);
 	if (r >= 0)
 		count(&run->n, st.status);
@@ -400,17 +393,11 @@ static int open_database(struct reparse_run *run)
 
 static int start_worker(struct reparse_run *run)
 {
-	const struct worker_settings ws = {
-	    .rules_dir = run->cfg->parser.rules_dir,
-	    .rules_override_dir = run->cfg->parser.rules_override_dir,
-	    .timeout_s = run->cfg->parser.worker_timeout_s,
-	    .max_message_size = run->cfg->parser.max_message_size,
-	};
 	_cleanup_free_ char *names = NULL;
 	size_t len = 0;
 	int r;
 
-	r = worker_new(&ws, &run->worker);
+	r = worker_new_from_config(run->cfg, run->cfg->parser.max_message_size, &run->worker);
 	if (r < 0)
 		return log_error_errno(r, "cannot set up the worker: %m"), EX_OSERR;
 	r = names_load(run->db, &names, &len);

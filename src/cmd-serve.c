@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "config.h"
 #include "daemon.h"
@@ -34,14 +35,6 @@ struct serve {
 	char *names_print; /* names_fingerprint() of the names the worker has */
 };
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* The worker holds no connection: it outlives a reconnect, so that a reload
  * whose rules do not load keeps the running set (serve_connect). */
 static void serve_disconnect(void *userdata)
@@ -60,7 +53,7 @@ static int send_names(struct serve *sv, bool force)
 	size_t len = 0;
 	int r;
 
-	sv->names_at = now_us();
+	sv->names_at = clock_now_us();
 	r = names_fingerprint(sv->db, &print);
 	if (r < 0)
 		return log_error_errno(r, "cannot check the dive sites and centers: %s",
@@ -101,12 +94,7 @@ static int serve_connect(void *userdata, const struct config *cfg, char **reterr
 				db_error(sv->db)) < 0
 			   ? -ENOMEM
 			   : r;
-	r = worker_new(
-	    &(struct worker_settings){.rules_dir = cfg->parser.rules_dir,
-				      .rules_override_dir = cfg->parser.rules_override_dir,
-				      .timeout_s = cfg->parser.worker_timeout_s,
-				      .max_message_size = store_max_message_size(sv->store)},
-	    &w);
+	r = worker_new_from_config(cfg, store_max_message_size(sv->store), &w);
 	if (r < 0 && !sv->worker)
 		return log_error_errno(r, "cannot set up the worker: %m"), -EINVAL;
 	if (r < 0) /* new rules that do not load: the running worker and its set stay */
@@ -149,7 +137,7 @@ static int parse_stored(struct serve *sv, const struct source_msg *m,
 			const struct store_result *res, struct daemon_msg_info *info)
 {
 	_cleanup_free_ char *why = NULL;
-	uint64_t start = now_us();
+	uint64_t start = clock_now_us();
 	struct writer_stats st;
 	json_t *j = NULL;
 	int r;
@@ -163,7 +151,7 @@ static int parse_stored(struct serve *sv, const struct source_msg *m,
 	else
 		sender_of(j, info->from, sizeof(info->from));
 	r = ingest_write(&sv->db, sv->cfg, res->message_id, res->newsletter_id, j, why,
-			 now_us() - start, &st);
+			 clock_now_us() - start, &st);
 	json_decref(j);
 	/* the writer logs the outcome (one journal entry with NEWSLETTER_ID=...) */
 	return r;
@@ -178,7 +166,7 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 
 	/* new sites and aliases reach the matcher within [parser] alias_refresh:
 	 * a cheap fingerprint first, the names themselves only when it changed */
-	if (now_us() - sv->names_at > (uint64_t)sv->cfg->parser.alias_refresh_s * 1000000u &&
+	if (clock_now_us() - sv->names_at > (uint64_t)sv->cfg->parser.alias_refresh_s * 1000000u &&
 	    send_names(sv, false) < 0)
 		log_warning("matching against the names the matcher had before");
 	r = store_message(sv->store, sv->db, m, &res);

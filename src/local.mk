@@ -50,3 +50,4 @@ libdivemap_a_SOURCES += src/cmd-match.c
 libdivemap_a_SOURCES += src/source-imap-session.c src/source-imap-private.h
 libdivemap_a_SOURCES += src/imap-utf7.c src/imap-utf7.h
 libdivemap_a_SOURCES += src/ingest.c src/ingest.h
+libdivemap_a_SOURCES += src/clock.h

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "migrate-private.h"
@@ -112,10 +113,7 @@ const char *migrate_alembic_revision(const struct migrate *m)
 
 static long long now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (long long)(clock_now_us() / 1000u);
 }
 
 bool migrate_is_downgrade_failure(const struct migration *mg)

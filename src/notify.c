@@ -6,6 +6,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "notify.h"
 
 #define NOTIFY_MAX_STATUS 256
@@ -47,12 +48,8 @@ int notify_status(const char *fmt, ...)
 
 int notify_reloading(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-			  (unsigned long long)ts.tv_sec * 1000000ULL +
-			      (unsigned long long)ts.tv_nsec / 1000ULL);
+			  (unsigned long long)clock_now_us());
 }
 
 int notify_stopping(const char *status)

@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 
 #include "buf.h"
+#include "config.h"
 #include "frame.h"
 #include "log.h"
 #include "pipeline.h"
@@ -399,6 +400,18 @@ int worker_new(const struct worker_settings *s, struct worker **ret)
 		return log_error_errno(r, "Cannot start the worker: %s", why ? why : "%m");
 	*ret = TAKE_PTR(w);
 	return 0;
+}
+
+int worker_new_from_config(const struct config *cfg, size_t max_message_size, struct worker **ret)
+{
+	const struct worker_settings ws = {
+	    .rules_dir = cfg->parser.rules_dir,
+	    .rules_override_dir = cfg->parser.rules_override_dir,
+	    .timeout_s = cfg->parser.worker_timeout_s,
+	    .max_message_size = max_message_size,
+	};
+
+	return worker_new(&ws, ret);
 }
 
 struct worker *worker_free(struct worker *w)

@@ -15,6 +15,7 @@
 
 #include "cleanup.h"
 
+struct config;
 struct worker;
 
 struct worker_settings {
@@ -26,6 +27,9 @@ struct worker_settings {
 };
 
 int worker_new(const struct worker_settings *s, struct worker **ret);
+/* A worker with the [parser] settings of cfg (rules, override, timeout) and
+ * the given message size bound (the store's, which the server may lower). */
+int worker_new_from_config(const struct config *cfg, size_t max_message_size, struct worker **ret);
 struct worker *worker_free(struct worker *w);
 DEFINE_CLEANUP_FUNC(struct worker, worker_free)
 
