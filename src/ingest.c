@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "store.h"
+#include "strutil.h"
 #include "worker.h"
 
 int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
@@ -55,10 +56,28 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
 			 reason ? reason : "cannot be parsed");
 		return writer_mark_failed(db, cfg, message_id, NULL, duration_us, ret->reason);
 	}
-	r = store_update_from_result(*db, message_id, result);
-	if (r < 0)
-		log_warning_errno(r,
-				  "message %llu: cannot record its decoded headers: %s, ignoring",
-				  message_id, db_error(*db));
-	return writer_write(db, cfg, &in, ret);
+	/* the decoded headers go with the status in the writer's transaction;
+	 * when that could not be written, on their own */
+	r = writer_write(db, cfg, &in, ret);
+	if (r >= 0 && streq(ret->status, "failed") &&
+	    store_update_from_result(*db, message_id, result) < 0)
+		log_warning("message %llu: cannot record its decoded headers: %s, ignoring",
+			    message_id, db_error(*db));
+	return r;
+}
+
+int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
+				long long newsletter_id, const json_t *result, const char *reason,
+				unsigned long long duration_us, struct writer_stats *ret)
+{
+	struct writer_input in = {.message_id = message_id,
+				  .newsletter_id = newsletter_id,
+				  .result = result,
+				  .duration_us = duration_us,
+				  .fresh = true};
+
+	if (result)
+		return writer_write_in_transaction(db, &in, ret);
+	return writer_mark_failed_in_transaction(db, &in, reason ? reason : "cannot be parsed",
+						 ret);
 }

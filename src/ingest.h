@@ -34,4 +34,12 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
 		 long long newsletter_id, const json_t *result, const char *reason,
 		 unsigned long long duration_us, struct writer_stats *ret);
 
+/* The same for a message stored in the caller's open transaction
+ * (store_message_in_transaction()), written in it too: no commit, no retry,
+ * no journal entry (writer_log_outcome() once committed). < 0: roll the
+ * transaction back and record its messages one by one with ingest_write(). */
+int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
+				long long newsletter_id, const json_t *result, const char *reason,
+				unsigned long long duration_us, struct writer_stats *ret);
+
 #endif

@@ -294,22 +294,18 @@ static int message_sha256(const struct source_msg *m, char out[65])
 	return 0;
 }
 
-/* The id of the first row the query finds, 0 when none. */
-static int find_id(struct db *db, const char *sql, const struct db_value *p, size_t n,
-		   unsigned long long *ret)
+/* Can newsletters.content hold the raw message as it is? */
+static bool content_is_raw(const struct store *s, const struct source_msg *m,
+			   const struct store_result *res)
 {
-	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	int r = db_query(db, sql, p, n, &rows);
+	size_t chars = 0;
 
-	*ret = 0;
-	if (r < 0)
-		return r;
-	if (rows->n_rows == 0 || !db_cell(rows, 0, 0))
-		return 0;
-	return parse_uint(db_cell(rows, 0, 0), UINT64_MAX, ret);
+	return !res->over_bound && m->len <= s->content_max_bytes &&
+	       utf8_check(m->data, m->len, &chars) && chars <= s->content_max_chars;
 }
 
-/* newsletters.content: the raw message (0), or a rendering with a marker line (1). */
+/* newsletters.content when it cannot be the raw message: a rendering with a
+ * marker line naming the ingest_messages row. */
 static int newsletter_content(const struct store *s, const struct source_msg *m,
 			      const struct store_result *res, struct buf *out)
 {
@@ -319,9 +315,6 @@ static int newsletter_content(const struct store *s, const struct source_msg *m,
 	size_t mlen;
 	int r;
 
-	if (valid && !res->over_bound && m->len <= s->content_max_bytes &&
-	    chars <= s->content_max_chars)
-		return buf_append(out, m->data, m->len);
 	if (res->over_bound)
 		mlen =
 		    (size_t)snprintf(marker, sizeof(marker),
@@ -344,34 +337,40 @@ static int newsletter_content(const struct store *s, const struct source_msg *m,
 			out);
 	if (r < 0)
 		return r;
-	r = buf_append(out, marker, mlen);
-	return r < 0 ? r : 1;
+	return buf_append(out, marker, mlen);
 }
 
-static int insert_newsletter(const struct store *s, struct db *db, const struct source_msg *m,
-			     struct store_result *res)
+static int insert_newsletter_row(struct db *db, const char *content, size_t len,
+				 struct store_result *res)
+{
+	unsigned long long nl_id = 0;
+	/* text with its length: the message may hold NUL bytes */
+	int r = db_exec(
+	    db, "INSERT INTO newsletters (content, received_at) VALUES (?, UTC_TIMESTAMP())",
+	    (struct db_value[]){{.type = DB_T_TEXT, .p = content, .len = len}}, 1, NULL, &nl_id);
+
+	if (r < 0)
+		return r;
+	res->newsletter_id = (long long)nl_id;
+	return 0;
+}
+
+/* A rendering names the ingest_messages row: inserted after it, then linked. */
+static int insert_rendered_newsletter(const struct store *s, struct db *db,
+				      const struct source_msg *m, struct store_result *res)
 {
 	struct buf content = BUF_INIT(s->content_max_bytes + 1024);
-	unsigned long long nl_id = 0;
 	int r;
 
+	res->content_rendered = true;
 	r = newsletter_content(s, m, res, &content);
-	if (r < 0)
-		goto out;
-	res->content_rendered = r > 0;
-	/* text with its length: the message may hold NUL bytes */
-	r = db_exec(
-	    db, "INSERT INTO newsletters (content, received_at) VALUES (?, UTC_TIMESTAMP())",
-	    (struct db_value[]){{.type = DB_T_TEXT, .p = buf_str(&content), .len = content.len}}, 1,
-	    NULL, &nl_id);
-	if (r < 0)
-		goto out;
-	res->newsletter_id = (long long)nl_id;
-	r = db_exec(
-	    db, "UPDATE ingest_messages SET newsletter_id = ? WHERE id = ?",
-	    (struct db_value[]){DB_INT((long long)nl_id), DB_INT((long long)res->message_id)}, 2,
-	    NULL, NULL);
-out:
+	if (r >= 0)
+		r = insert_newsletter_row(db, buf_str(&content), content.len, res);
+	if (r >= 0)
+		r = db_exec(db, "UPDATE ingest_messages SET newsletter_id = ? WHERE id = ?",
+			    (struct db_value[]){DB_INT(res->newsletter_id),
+						DB_INT((long long)res->message_id)},
+			    2, NULL, NULL);
 	buf_done(&content);
 	return r;
 }
@@ -396,13 +395,14 @@ static int insert_message(const struct store *s, struct db *db, const struct sou
 	r = db_exec(
 	    db,
 	    "INSERT INTO ingest_messages (sha256, message_id, source, source_ref, subject, "
-	    "sender, sender_name, size, status, status_reason) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "sender, sender_name, size, status, status_reason, newsletter_id) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	    (struct db_value[]){DB_TEXT(res->sha256), DB_TEXT(h->message_id), DB_TEXT(m->kind),
 				DB_TEXT(ref), DB_TEXT(h->subject), DB_TEXT(h->sender),
 				DB_TEXT(h->sender_name), DB_INT((long long)size),
-				DB_TEXT(res->over_bound ? "failed" : "pending"), DB_TEXT(why)},
-	    10, NULL, &id);
+				DB_TEXT(res->over_bound ? "failed" : "pending"), DB_TEXT(why),
+				res->newsletter_id > 0 ? DB_INT(res->newsletter_id) : DB_NULL},
+	    11, NULL, &id);
 	if (r < 0)
 		return r;
 	res->message_id = id;
@@ -427,30 +427,44 @@ static int upsert_checkpoint(struct db *db, const struct source_msg *m)
 		       4, NULL, NULL);
 }
 
-/* Is it stored already, or likely so? Fills res->outcome/message_id. */
+/* Is it stored already, or likely so? Fills res->outcome/message_id. One
+ * look-up for both: the row with these bytes first, else the first row with
+ * the same Message-ID from the same sender. */
 static int check_duplicates(const struct store *s, struct db *db, const struct raw_headers *h,
 			    struct store_result *res, bool *ret_skip)
 {
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
 	unsigned long long id;
 	int r;
 
 	*ret_skip = false;
-	r = find_id(db, "SELECT id FROM ingest_messages WHERE sha256 = ?",
-		    (struct db_value[]){DB_TEXT(res->sha256)}, 1, &id);
-	if (r < 0 || id) {
+	if (h->message_id)
+		r = db_query(db,
+			     "SELECT id, sha256 = ? FROM ingest_messages WHERE sha256 = ? "
+			     "OR (message_id = ? AND sender <=> ?) ORDER BY sha256 = ? DESC, id "
+			     "LIMIT 1",
+			     (struct db_value[]){DB_TEXT(res->sha256), DB_TEXT(res->sha256),
+						 DB_TEXT(h->message_id), DB_TEXT(h->sender),
+						 DB_TEXT(res->sha256)},
+			     5, &rows);
+	else
+		r = db_query(db, "SELECT id, 1 FROM ingest_messages WHERE sha256 = ?",
+			     (struct db_value[]){DB_TEXT(res->sha256)}, 1, &rows);
+	if (r < 0) {
 		res->outcome = STORE_DUPLICATE;
-		res->message_id = id;
-		*ret_skip = r >= 0;
 		return r;
 	}
-	if (!h->message_id)
+	if (rows->n_rows == 0 || !db_cell(rows, 0, 0))
 		return 0;
-	r = find_id(db,
-		    "SELECT id FROM ingest_messages WHERE message_id = ? AND sender <=> ? "
-		    "ORDER BY id LIMIT 1",
-		    (struct db_value[]){DB_TEXT(h->message_id), DB_TEXT(h->sender)}, 2, &id);
-	if (r < 0 || !id)
+	r = parse_uint(db_cell(rows, 0, 0), UINT64_MAX, &id);
+	if (r < 0)
 		return r;
+	if (streq(db_cell(rows, 0, 1) ?: "0", "1")) {
+		res->outcome = STORE_DUPLICATE;
+		res->message_id = id;
+		*ret_skip = true;
+		return 0;
+	}
 	if (s->store_likely_duplicates) {
 		res->likely_duplicate_of = id;
 		return 0;
@@ -461,32 +475,62 @@ static int check_duplicates(const struct store *s, struct db *db, const struct r
 	return 0;
 }
 
-static int store_tx(struct store *s, struct db *db, const struct source_msg *m,
-		    const struct raw_headers *h, struct store_result *res)
+/* The statements of storing, in the caller's transaction. The newsletter
+ * goes first when its content is the raw message, so that the message row
+ * is inserted with its link. */
+static int store_rows(struct store *s, struct db *db, const struct source_msg *m,
+		      const struct raw_headers *h, struct store_result *res)
 {
-	bool skip;
+	bool skip, raw;
 	int r;
 
 	res->outcome = STORE_STORED;
 	res->message_id = 0;
 	res->newsletter_id = 0;
 	res->likely_duplicate_of = 0;
-	r = db_begin(db);
-	if (r < 0)
-		return r;
+	res->content_rendered = false;
 	r = check_duplicates(s, db, h, res, &skip);
 	if (r >= 0 && !skip) {
-		r = insert_message(s, db, m, h, res);
+		raw = content_is_raw(s, m, res);
+		if (raw)
+			r = insert_newsletter_row(db, m->data, m->len, res);
 		if (r >= 0)
-			r = insert_newsletter(s, db, m, res);
+			r = insert_message(s, db, m, h, res);
+		if (r >= 0 && !raw)
+			r = insert_rendered_newsletter(s, db, m, res);
 	}
 	if (r >= 0)
 		r = upsert_checkpoint(db, m);
+	return r;
+}
+
+static int store_tx(struct store *s, struct db *db, const struct source_msg *m,
+		    const struct raw_headers *h, struct store_result *res)
+{
+	int r;
+
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	r = store_rows(s, db, m, h, res);
 	if (r >= 0)
 		r = db_commit(db);
 	if (r < 0)
 		db_rollback(db);
 	return r;
+}
+
+/* The hash and the header scan, before any statement. */
+static int store_prepare(const struct source_msg *m, struct store_result *ret,
+			 struct raw_headers *h)
+{
+	int r;
+
+	*ret = (struct store_result){.over_bound = m->full_size > m->len};
+	r = message_sha256(m, ret->sha256);
+	if (r < 0)
+		return r;
+	return scan_headers(m->data, m->len, h);
 }
 
 int store_message(struct store *s, struct db *db, const struct source_msg *m,
@@ -495,11 +539,7 @@ int store_message(struct store *s, struct db *db, const struct source_msg *m,
 	struct raw_headers h;
 	int r;
 
-	*ret = (struct store_result){.over_bound = m->full_size > m->len};
-	r = message_sha256(m, ret->sha256);
-	if (r < 0)
-		return r;
-	r = scan_headers(m->data, m->len, &h);
+	r = store_prepare(m, ret, &h);
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
@@ -509,6 +549,20 @@ int store_message(struct store *s, struct db *db, const struct source_msg *m,
 		    (db_errno(db) != ER_DUP_ENTRY && !db_error_is_transient(db_errno(db))))
 			break;
 	}
+	raw_headers_done(&h);
+	return r;
+}
+
+int store_message_in_transaction(struct store *s, struct db *db, const struct source_msg *m,
+				 struct store_result *ret)
+{
+	struct raw_headers h;
+	int r;
+
+	r = store_prepare(m, ret, &h);
+	if (r < 0)
+		return r;
+	r = store_rows(s, db, m, &h, ret);
 	raw_headers_done(&h);
 	return r;
 }
@@ -579,32 +633,53 @@ static int parse_iso_date(const char *s, char out[20], int *ret_tz_min)
 	return 0;
 }
 
-int store_update_from_result(struct db *db, unsigned long long message_id, const json_t *result)
+void store_decoded_done(struct store_decoded *d)
+{
+	free(d->subject);
+	free(d->sender);
+	free(d->sender_name);
+	*d = (struct store_decoded){0};
+}
+
+int store_decoded_from_result(const json_t *result, struct store_decoded *ret)
 {
 	const json_t *from = json_object_get(result, "from");
-	_cleanup_free_ char *subject = NULL, *sender = NULL, *name = NULL;
-	char sent[20];
-	const char *sent_p = NULL;
-	int tz = 0, r;
-	bool have_date;
+	int r;
 
-	have_date = parse_iso_date(json_string_value(json_object_get(result, "date")) ?: "", sent,
-				   &tz) >= 0;
-	if (have_date)
-		sent_p = sent;
+	*ret = (struct store_decoded){0};
+	ret->have_date = parse_iso_date(json_string_value(json_object_get(result, "date")) ?: "",
+					ret->sent_at, &ret->sent_tz_min) >= 0;
 	if ((r = column_text(json_string_value(json_object_get(result, "subject")), 998,
-			     &subject)) < 0 ||
-	    (r = column_text(json_string_value(json_object_get(from, "address")), 320, &sender)) <
-		0 ||
-	    (r = column_text(json_string_value(json_object_get(from, "name")), 255, &name)) < 0)
+			     &ret->subject)) < 0 ||
+	    (r = column_text(json_string_value(json_object_get(from, "address")), 320,
+			     &ret->sender)) < 0 ||
+	    (r = column_text(json_string_value(json_object_get(from, "name")), 255,
+			     &ret->sender_name)) < 0) {
+		store_decoded_done(ret);
 		return r;
-	return db_exec(db,
-		       "UPDATE ingest_messages SET subject = COALESCE(?, subject), "
-		       "sender = COALESCE(?, sender), sender_name = COALESCE(?, sender_name), "
-		       "sent_at = COALESCE(?, sent_at), sent_tz_min = COALESCE(?, sent_tz_min) "
-		       "WHERE id = ?",
-		       (struct db_value[]){DB_TEXT(subject), DB_TEXT(sender), DB_TEXT(name),
-					   DB_TEXT(sent_p), have_date ? DB_INT(tz) : DB_NULL,
-					   DB_INT((long long)message_id)},
-		       6, NULL, NULL);
+	}
+	return 0;
+}
+
+int store_update_from_result(struct db *db, unsigned long long message_id, const json_t *result)
+{
+	struct store_decoded d;
+	int r;
+
+	r = store_decoded_from_result(result, &d);
+	if (r < 0)
+		return r;
+	r = db_exec(db,
+		    "UPDATE ingest_messages SET subject = COALESCE(?, subject), "
+		    "sender = COALESCE(?, sender), sender_name = COALESCE(?, sender_name), "
+		    "sent_at = COALESCE(?, sent_at), sent_tz_min = COALESCE(?, sent_tz_min) "
+		    "WHERE id = ?",
+		    (struct db_value[]){DB_TEXT(d.subject), DB_TEXT(d.sender),
+					DB_TEXT(d.sender_name),
+					d.have_date ? DB_TEXT(d.sent_at) : DB_NULL,
+					d.have_date ? DB_INT(d.sent_tz_min) : DB_NULL,
+					DB_INT((long long)message_id)},
+		    6, NULL, NULL);
+	store_decoded_done(&d);
+	return r;
 }

@@ -68,6 +68,10 @@ size_t store_max_message_size(const struct store *s);
 
 int store_message(struct store *s, struct db *db, const struct source_msg *m,
 		  struct store_result *ret);
+/* The same statements in the caller's open transaction: no BEGIN, COMMIT
+ * or retry. On an error the caller rolls the whole transaction back. */
+int store_message_in_transaction(struct store *s, struct db *db, const struct source_msg *m,
+				 struct store_result *ret);
 
 /* Sets ingest_messages.status (and status_reason, NULL to clear it; cut to
  * fit and made valid UTF-8) and releases a claim. */
@@ -78,5 +82,17 @@ enum store_status store_status_from_result(const char *result_status);
 /* Fills subject, sender, sender_name, sent_at and sent_tz_min from the
  * decoded values of a pipeline result (pipeline.h); absent values are kept. */
 int store_update_from_result(struct db *db, unsigned long long message_id, const json_t *result);
+
+/* The same values for a caller that writes them in its own statement (the
+ * writer, with the status): each NULL (have_date false) when absent, which
+ * keeps the column as it is. */
+struct store_decoded {
+	char *subject, *sender, *sender_name;
+	char sent_at[20]; /* UTC "YYYY-MM-DD HH:MM:SS" */
+	bool have_date;
+	int sent_tz_min;
+};
+int store_decoded_from_result(const json_t *result, struct store_decoded *ret);
+void store_decoded_done(struct store_decoded *d);
 
 #endif

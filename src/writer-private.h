@@ -64,7 +64,9 @@ static inline const char *jstr(const json_t *o, const char *key)
 }
 
 /* Upserts the result's "unresolved" names for the newsletter and takes it
- * off the names it no longer leaves unresolved. 0 or -errno (db_error()). */
-int writer_unresolved_write(struct db *db, const json_t *unresolved, long long newsletter_id);
+ * off the names it no longer leaves unresolved (none when fresh: a new
+ * newsletter is on no list). 0 or -errno (db_error()). */
+int writer_unresolved_write(struct db *db, const json_t *unresolved, long long newsletter_id,
+			    bool fresh);
 
 #endif

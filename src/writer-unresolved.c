@@ -180,13 +180,14 @@ static int unresolved_upsert(struct db *db, const json_t *u, long long newslette
 		       7, NULL, NULL);
 }
 
-int writer_unresolved_write(struct db *db, const json_t *unresolved, long long newsletter_id)
+int writer_unresolved_write(struct db *db, const json_t *unresolved, long long newsletter_id,
+			    bool fresh)
 {
 	const json_t *u;
 	size_t i;
 	int r;
 
-	r = unresolved_forget(db, unresolved, newsletter_id);
+	r = fresh ? 0 : unresolved_forget(db, unresolved, newsletter_id);
 	if (r < 0)
 		return r;
 	json_array_foreach(unresolved, i, u)

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "store.h"
 #include "strutil.h"
 #include "writer-private.h"
 #include "writer.h"
@@ -266,11 +267,15 @@ static int difficulty_id(struct db *db, const char *code, struct db_value *ret)
 	return 0;
 }
 
-static int insert_dive(struct db *db, long long trip_id, const json_t *dive, size_t index)
+#define DIVE_COLS        6
+#define DIVES_PER_INSERT 16 /* rows of one statement: a few shapes, each prepared once */
+
+/* The values of one parsed_dives row into v[0..DIVE_COLS); tbuf holds its time. */
+static void dive_values(long long trip_id, const json_t *dive, size_t index, char tbuf[16],
+			struct db_value *v)
 {
 	const char *desc = jstr(dive, "dive_description"), *site = jstr(dive, "dive_site_name");
 	struct db_value number = jint(dive, "dive_number", 1, 1000), site_id;
-	char tbuf[16];
 	bool has_time = norm_time(jstr(dive, "dive_time"), tbuf);
 
 	site_id = jint(dive, "dive_site_id", 1, 2147483647);
@@ -279,14 +284,49 @@ static int insert_dive(struct db *db, long long trip_id, const json_t *dive, siz
 	/* an unresolved site keeps its name where Divemap's admins see it */
 	if (!desc && site_id.type == DB_T_NULL)
 		desc = site;
-	return db_exec(db,
+	v[0] = DB_INT(trip_id);
+	v[1] = site_id;
+	v[2] = number;
+	v[3] = has_time ? (struct db_value){.type = DB_T_TEXT, .p = tbuf, .len = strlen(tbuf)}
+			: DB_NULL;
+	v[4] = jint(dive, "dive_duration", 0, 100000);
+	v[5] = text_value(desc, TEXT_MAX, TEXT_MAX);
+}
+
+/* Dives [first, first + n) of a trip in one multi-row INSERT. */
+static int insert_dive_rows(struct db *db, long long trip_id, const json_t *dives, size_t first,
+			    size_t n)
+{
+	struct db_value v[DIVES_PER_INSERT * DIVE_COLS];
+	char times[DIVES_PER_INSERT][16];
+	char sql[160 + DIVES_PER_INSERT * 24];
+	int len;
+
+	len = snprintf(sql, sizeof(sql), "%s",
 		       "INSERT INTO parsed_dives (trip_id, dive_site_id, dive_number, dive_time, "
-		       "dive_duration, dive_description) VALUES (?, ?, ?, ?, ?, ?)",
-		       (struct db_value[]){DB_INT(trip_id), site_id, number,
-					   has_time ? str_value(tbuf) : DB_NULL,
-					   jint(dive, "dive_duration", 0, 100000),
-					   text_value(desc, TEXT_MAX, TEXT_MAX)},
-		       6, NULL, NULL);
+		       "dive_duration, dive_description) VALUES ");
+	for (size_t i = 0; i < n; i++) {
+		dive_values(trip_id, json_array_get(dives, first + i), first + i, times[i],
+			    v + i * DIVE_COLS);
+		len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s(?, ?, ?, ?, ?, ?)",
+				i ? ", " : "");
+	}
+	return db_exec(db, sql, v, n * DIVE_COLS, NULL, NULL);
+}
+
+static int insert_dives(struct db *db, long long trip_id, const json_t *dives)
+{
+	size_t total = json_array_size(dives);
+	int r;
+
+	for (size_t i = 0; i < total; i += DIVES_PER_INSERT) {
+		size_t n = total - i < DIVES_PER_INSERT ? total - i : DIVES_PER_INSERT;
+
+		r = insert_dive_rows(db, trip_id, dives, i, n);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static struct db_value price_value(struct wctx *c, const json_t *trip, char buf[32])
@@ -350,11 +390,10 @@ static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, co
 static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t index)
 {
 	const char *date = jstr(trip, "trip_date");
-	const json_t *dives = json_object_get(trip, "dives"), *dive;
+	const json_t *dives = json_object_get(trip, "dives");
 	unsigned long long id;
 	struct old_trip *kept;
 	char time[16] = "";
-	size_t i;
 	int r;
 
 	if (!valid_date(date)) {
@@ -376,14 +415,11 @@ static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t
 		return r;
 	c->st->trips++;
 	c->log_trips++;
-	json_array_foreach(dives, i, dive)
-	{
-		r = insert_dive(db, (long long)id, dive, i);
-		if (r < 0)
-			return r;
-		c->st->dives++;
-		c->log_dives++;
-	}
+	r = insert_dives(db, (long long)id, dives);
+	if (r < 0)
+		return r;
+	c->st->dives += (unsigned)json_array_size(dives);
+	c->log_dives += (unsigned)json_array_size(dives);
 	return json_array_append_new(c->trip_ids, json_integer((json_int_t)id));
 }
 
@@ -472,54 +508,106 @@ static int insert_parse_log(struct db *db, struct wctx *c, const char *status, c
 	    11, NULL, NULL);
 }
 
-static int update_message(struct db *db, struct wctx *c, const char *status, const char *reason)
+/* The status, and with a result its decoded headers (store.h) in the same
+ * statement. */
+static int update_message(struct db *db, struct wctx *c, const char *status, const char *reason,
+			  bool headers)
 {
-	return db_exec(
+	struct store_decoded d = {0};
+	int r;
+
+	if (headers && c->result) {
+		r = store_decoded_from_result(c->result, &d);
+		if (r < 0)
+			return r;
+	}
+	r = db_exec(
 	    db,
 	    "UPDATE ingest_messages SET status = ?, status_reason = ?, claimed_by = NULL, "
-	    "claimed_at = NULL WHERE id = ?",
+	    "claimed_at = NULL, subject = COALESCE(?, subject), sender = COALESCE(?, sender), "
+	    "sender_name = COALESCE(?, sender_name), sent_at = COALESCE(?, sent_at), "
+	    "sent_tz_min = COALESCE(?, sent_tz_min) WHERE id = ?",
 	    (struct db_value[]){DB_TEXT(streq(status, "ok") ? "parsed" : status),
-				text_value(reason, REASON_MAX * 4, REASON_MAX),
+				text_value(reason, REASON_MAX * 4, REASON_MAX), DB_TEXT(d.subject),
+				DB_TEXT(d.sender), DB_TEXT(d.sender_name),
+				d.have_date ? DB_TEXT(d.sent_at) : DB_NULL,
+				d.have_date ? DB_INT(d.sent_tz_min) : DB_NULL,
 				DB_INT((long long)c->in->message_id)},
-	    3, NULL, NULL);
+	    8, NULL, NULL);
+	store_decoded_done(&d);
+	return r;
 }
 
-static int write_once(struct db *db, struct wctx *c)
+/* The statements of writing, in an open transaction. A fresh message was
+ * stored in this same transaction: its row is locked already, its
+ * newsletter is new (no earlier trips, on no list of unresolved names). */
+static int write_rows(struct db *db, struct wctx *c)
 {
 	const char *status;
 	int r;
 
-	r = db_begin(db);
-	if (r < 0)
-		return r;
-	r = lock_message(db, c);
-	if (r < 0)
-		return r;
+	if (c->in->fresh)
+		c->newsletter_id = c->in->newsletter_id;
+	else {
+		r = lock_message(db, c);
+		if (r < 0)
+			return r;
+	}
 	if (c->newsletter_id <= 0) {
 		snprintf(c->err, sizeof(c->err), "message %llu has no newsletters row",
 			 c->in->message_id);
 		return -EINVAL;
 	}
-	r = load_old_trips(db, c);
+	r = c->in->fresh ? 0 : load_old_trips(db, c);
 	if (r >= 0)
 		r = delete_replaceable(db, c);
 	if (r >= 0)
 		r = insert_trips(db, c);
 	if (r >= 0)
 		r = writer_unresolved_write(db, json_object_get(c->result, "unresolved"),
-					    c->newsletter_id);
+					    c->newsletter_id, c->in->fresh);
 	if (r < 0)
 		return r;
 	c->st->unresolved = (unsigned)json_array_size(json_object_get(c->result, "unresolved"));
 	status = parse_status(c);
 	r = insert_parse_log(db, c, status, NULL);
 	if (r >= 0)
-		r = update_message(db, c, status, NULL);
-	if (r >= 0)
-		r = db_commit(db);
+		r = update_message(db, c, status, NULL, true);
 	if (r < 0)
 		return r;
 	c->st->status = status;
+	return 0;
+}
+
+static int write_once(struct db *db, struct wctx *c)
+{
+	int r;
+
+	r = db_begin(db);
+	if (r >= 0)
+		r = write_rows(db, c);
+	if (r >= 0)
+		r = db_commit(db);
+	if (r < 0)
+		c->st->status = "failed";
+	return r;
+}
+
+static int mark_failed_rows(struct db *db, struct wctx *c)
+{
+	int r;
+
+	if (c->in->fresh)
+		c->newsletter_id = c->in->newsletter_id;
+	r = c->in->fresh ? 0 : lock_message(db, c);
+	if (r >= 0)
+		r = insert_parse_log(db, c, "failed", c->reason);
+	if (r >= 0)
+		r = update_message(db, c, "failed", c->reason, false);
+	if (r < 0)
+		return r;
+	c->st->status = "failed";
+	snprintf(c->st->reason, sizeof(c->st->reason), "%s", c->reason);
 	return 0;
 }
 
@@ -529,18 +617,12 @@ static int mark_failed_once(struct db *db, struct wctx *c)
 
 	r = db_begin(db);
 	if (r >= 0)
-		r = lock_message(db, c);
-	if (r >= 0)
-		r = insert_parse_log(db, c, "failed", c->reason);
-	if (r >= 0)
-		r = update_message(db, c, "failed", c->reason);
+		r = mark_failed_rows(db, c);
 	if (r >= 0)
 		r = db_commit(db);
 	if (r < 0)
-		return r;
-	c->st->status = "failed";
-	snprintf(c->st->reason, sizeof(c->st->reason), "%s", c->reason);
-	return 0;
+		c->st->status = "failed";
+	return r;
 }
 
 /* Fresh state for one attempt: the pipeline's own warnings first. */
@@ -633,22 +715,22 @@ static void wctx_done(struct wctx *c)
 	json_decref(c->trip_ids);
 }
 
-static void log_outcome(const struct wctx *c, int r)
+static void log_outcome(const struct writer_input *in, const json_t *result,
+			const struct writer_stats *st, const char *err, int r)
 {
-	const struct writer_stats *st = c->st;
-	const char *msgid = c->result ? jstr(c->result, "message_id") : NULL;
+	const char *msgid = result ? jstr(result, "message_id") : NULL;
 	char nl[24], mid[24], trips[16], kept[48] = "";
 
 	if (st->trips_kept)
 		snprintf(kept, sizeof(kept), ", %u earlier trips kept", st->trips_kept);
-	snprintf(nl, sizeof(nl), "%lld", c->newsletter_id);
-	snprintf(mid, sizeof(mid), "%llu", c->in->message_id);
+	snprintf(nl, sizeof(nl), "%lld", st->newsletter_id);
+	snprintf(mid, sizeof(mid), "%llu", in->message_id);
 	snprintf(trips, sizeof(trips), "%u", st->trips);
 	if (r < 0) {
 		log_full(LOG_ERR, r,
 			 LOG_FIELDS({"NEWSLETTER_ID", nl}, {"MESSAGE_ID", msgid ? msgid : mid},
 				    {"INGEST_MESSAGE_ID", mid}, {"STATUS", "unrecorded"}),
-			 "message %s: nothing recorded: %s", mid, c->err[0] ? c->err : "%m");
+			 "message %s: nothing recorded: %s", mid, err && err[0] ? err : "%m");
 		return;
 	}
 	log_full(streq(st->status, "failed") ? LOG_WARNING : LOG_INFO, 0,
@@ -657,6 +739,11 @@ static void log_outcome(const struct wctx *c, int r)
 		 "newsletter %s (message %s): %s, %u trips, %u dives, %u unresolved%s%s%s", nl, mid,
 		 st->status, st->trips, st->dives, st->unresolved, kept, st->reason[0] ? ": " : "",
 		 st->reason);
+}
+
+void writer_log_outcome(const struct writer_input *in, const struct writer_stats *st)
+{
+	log_outcome(in, in->result, st, NULL, 0);
 }
 
 static int fail_after(struct db **db, const struct config *cfg, struct wctx *c, const char *why)
@@ -706,7 +793,8 @@ int writer_write(struct db **db, const struct config *cfg, const struct writer_i
 			r = fail_after(db, cfg, &c, why);
 		}
 	}
-	log_outcome(&c, r);
+	ret->newsletter_id = c.newsletter_id;
+	log_outcome(in, c.result, ret, c.err, r);
 	wctx_done(&c);
 	return r;
 }
@@ -723,7 +811,56 @@ int writer_mark_failed(struct db **db, const struct config *cfg, unsigned long l
 
 	st = (struct writer_stats){.status = "failed"};
 	r = run_attempts(db, cfg, &c, mark_failed_once);
-	log_outcome(&c, r);
+	st.newsletter_id = c.newsletter_id;
+	log_outcome(&in, NULL, &st, c.err, r);
+	wctx_done(&c);
+	return r;
+}
+
+int writer_write_in_transaction(struct db *db, const struct writer_input *in,
+				struct writer_stats *ret)
+{
+	struct wctx c = {.in = in, .st = ret, .result = in->result};
+	int r;
+
+	*ret = (struct writer_stats){.status = "failed", .attempts = 1};
+	if (!json_is_object(c.result)) {
+		snprintf(ret->reason, sizeof(ret->reason), "%s",
+			 "internal: the result is not a JSON object");
+		return -EINVAL;
+	}
+	c.rules_version = in->rules_version ? in->rules_version : jstr(c.result, "rules_version");
+	r = attempt_reset(&c);
+	if (r >= 0)
+		r = write_rows(db, &c);
+	if (r < 0) {
+		ret->status = "failed";
+		snprintf(ret->reason, sizeof(ret->reason), "%s",
+			 c.err[0]       ? c.err
+			 : r == -ENOMEM ? "out of memory"
+					: db_error(db));
+	}
+	ret->newsletter_id = c.newsletter_id;
+	wctx_done(&c);
+	return r;
+}
+
+int writer_mark_failed_in_transaction(struct db *db, const struct writer_input *in,
+				      const char *reason, struct writer_stats *ret)
+{
+	struct wctx c = {.in = in, .st = ret, .rules_version = in->rules_version, .reason = reason};
+	int r;
+
+	*ret = (struct writer_stats){.status = "failed", .attempts = 1};
+	r = attempt_reset(&c);
+	if (r >= 0)
+		r = mark_failed_rows(db, &c);
+	if (r < 0)
+		snprintf(ret->reason, sizeof(ret->reason), "%s",
+			 c.err[0]       ? c.err
+			 : r == -ENOMEM ? "out of memory"
+					: db_error(db));
+	ret->newsletter_id = c.newsletter_id;
 	wctx_done(&c);
 	return r;
 }

@@ -33,6 +33,10 @@ struct writer_input {
 	size_t result_len;             /* 0: strlen(result_text) */
 	const char *rules_version;     /* NULL: the result's "rules_version" */
 	unsigned long long duration_us;
+	/* stored in the same transaction (the *_in_transaction functions
+	 * only): newsletter_id is set, the row is locked already and the
+	 * newsletter is new, so there are no earlier trips to look at */
+	bool fresh;
 };
 
 struct writer_stats {
@@ -43,6 +47,7 @@ struct writer_stats {
 	unsigned trips_deleted; /* earlier trips replaced */
 	unsigned trips_kept;    /* earlier trips kept by the safety rule */
 	unsigned attempts;
+	long long newsletter_id;
 };
 
 int writer_write(struct db **db, const struct config *cfg, const struct writer_input *in,
@@ -53,5 +58,19 @@ int writer_write(struct db **db, const struct config *cfg, const struct writer_i
 int writer_mark_failed(struct db **db, const struct config *cfg, unsigned long long message_id,
 		       const char *rules_version, unsigned long long duration_us,
 		       const char *reason);
+
+/* The same statements in the caller's open transaction, for a caller that
+ * commits several messages at once: no BEGIN, COMMIT, retry or journal
+ * entry. < 0 (ret->reason says why) means the transaction must be rolled
+ * back as a whole; the caller then records each message again on its own
+ * (writer_write(), writer_mark_failed()). The result must be an object.
+ * in->result, not result_text, is read. */
+int writer_write_in_transaction(struct db *db, const struct writer_input *in,
+				struct writer_stats *ret);
+int writer_mark_failed_in_transaction(struct db *db, const struct writer_input *in,
+				      const char *reason, struct writer_stats *ret);
+/* The journal entry writer_write() makes, for an outcome recorded in the
+ * caller's transaction: call it once that has been committed. */
+void writer_log_outcome(const struct writer_input *in, const struct writer_stats *st);
 
 #endif
