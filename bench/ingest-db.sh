@@ -9,7 +9,8 @@
 # an empty database of the same schema by one `mariadb` client script in one
 # transaction, over the same TCP connection kind. RUNS (default 5) runs of
 # each, every figure the median; our newsletters/s as a fraction of the
-# floor's. A benchmark, not a test.
+# floor's. Also printed, from the server's counters of the first run:
+# statements, commits and fsyncs per newsletter. A benchmark, not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -17,6 +18,9 @@ top=$(dirname "$here")
 build=${1:-$PWD}
 count=${2:-20000}
 runs=${RUNS:-5}
+# PARSE_ARGS: options of parse, e.g. --commit-every=1 (the default groups
+# --commit-every=100 messages a transaction: see src/cmd-parse.c)
+parse_args=${PARSE_ARGS:-}
 prog=$build/divemap-ingest
 [ -x "$prog" ] || { echo "no $prog: give the build folder as the first argument" >&2; exit 2; }
 need /usr/bin/time time
@@ -49,6 +53,10 @@ new_db() {
 server_cpu() { # mariadbd's user + system CPU seconds so far
 	awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13) / hz }' "/proc/$MARIADB_PID/stat"
 }
+status() { # the server's counters of statements, commits and log flushes
+	root -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('Com_stmt_execute', 'Com_stmt_prepare',
+		'Com_commit', 'Com_begin', 'Questions', 'Innodb_data_fsyncs')" | sort
+}
 counts() { # $1 database: "table rows" a line
 	local t
 	for t in $(root -e "SELECT table_name FROM information_schema.tables WHERE table_schema = '$1' ORDER BY 1"); do
@@ -65,17 +73,19 @@ echo "database: $(root -e "SELECT CONCAT('MariaDB ', VERSION(), ', innodb_flush_
 	'M, innodb_log_file_size=', @@innodb_log_file_size DIV 1048576, 'M, innodb_doublewrite=', @@innodb_doublewrite,
 	', datadir on ', '$(df --output=fstype "$tmp" | tail -1)')")"
 corpus_mbox "${count}msg" "$tmp/in.mbox"
-echo "input: $count messages, $(stat -c %s "$tmp/in.mbox") bytes; runs: $runs per figure (median)"
+echo "input: $count messages, $(stat -c %s "$tmp/in.mbox") bytes; runs: $runs per figure (median); parse ${parse_args:-(defaults)}"
 : >"$tmp/runs"
 for i in $(seq "$runs"); do
 	new_db "run$i"
 	counts "run$i" >"$tmp/before"
 	rc=0
+	status >"$tmp/st0"
 	s0=$(server_cpu)
 	timed "$tmp/time.log" env DATABASE_URL="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/run$i" \
-		"$prog" -q -c "$tmp/conf" parse "$tmp/in.mbox" >/dev/null || rc=$?
+		"$prog" -q -c "$tmp/conf" parse $parse_args "$tmp/in.mbox" >/dev/null || rc=$?
 	ours=$WALL ours_cpu=$CPU ours_rss=$RSS
 	server=$(awk -v a="$s0" -v b="$(server_cpu)" 'BEGIN { print b - a }')
+	status >"$tmp/st1"
 	summary=$(grep -E '^[0-9]+ messages, ' "$tmp/time.log" | tail -1 || true)
 	[ "$rc" = 0 ] || { echo "run $i: parse exited $rc: $summary $(grep -m1 -i 'error' "$tmp/time.log" || true)" >&2; }
 	counts "run$i" >"$tmp/after"
@@ -89,6 +99,9 @@ for i in $(seq "$runs"); do
 			WHERE constraint_schema = 'run$i' AND referenced_table_name <> table_name"
 	} | tsort | grep -Fxf <(join "$tmp/before" "$tmp/after" | awk '$3 > $2 { print $1 }'))
 	if [ "$i" = 1 ]; then
+		# per newsletter: what the server saw (the counters are global: the
+		# few statements of counts() and status() are in them)
+		echo "per newsletter: $(join "$tmp/st0" "$tmp/st1" | awk -v n="$news" '{ printf "%s%s %.2f", s, $1, ($3 - $2) / (n ? n : 1); s = ", " }')"
 		echo "rows written: $(join "$tmp/before" "$tmp/after" | awk '$3 > $2 { printf "%s%s %d", s, $1, $3 - $2; s = ", " }')"
 		{
 			echo "SET NAMES utf8mb4; SET autocommit = 0;"

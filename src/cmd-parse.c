@@ -4,7 +4,22 @@
  * once), then decoded and extracted by the sandboxed worker, then written
  * (writer.h). --dry-run stores and writes nothing and prints the worker's
  * JSON instead; --no-db needs no database at all. A message the worker
- * cannot decode or dies on is stored and marked failed, and the run goes on. */
+ * cannot decode or dies on is stored and marked failed, and the run goes on.
+ *
+ * Commit groups. Storing and writing several messages make one transaction
+ * (up to --commit-every messages, --commit-ms milliseconds after it began,
+ * or GROUP_MAX_BYTES of messages): one durable commit for the group instead
+ * of two per message. A message is acked (a maildir's moves to cur/), its
+ * outcome logged and its --output-dir file written only once its group is
+ * committed. What it risks: a crash or kill loses the uncommitted group,
+ * nothing else; those messages were never acked nor committed, so the next
+ * `parse` of the same input stores and parses them (the committed ones are
+ * duplicates by SHA-256 and skipped). When any statement of a group fails
+ * (a database error, a deadlock, a lost connection, a commit that fails),
+ * the group is rolled back and its messages are stored and written again
+ * one transaction each, with the usual retries, reusing the extraction they
+ * had: one bad message is marked failed on its own and the others are
+ * recorded as they would have been. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -34,10 +49,35 @@
 
 #define PROGRESS_MIN_BYTES (16u << 20) /* smaller inputs get no progress bar */
 #define PROGRESS_PERIOD_NS (200 * 1000000ull)
+#define GROUP_MESSAGES     100  /* --commit-every by default */
+#define GROUP_MS           1000 /* --commit-ms by default */
+#define GROUP_MAX_MESSAGES 10000u
+#define GROUP_MAX_BYTES    (32u << 20) /* message bytes held for a group */
 
 struct parse_opts {
 	bool dry_run, no_db;
 	const char *output_dir;
+	unsigned commit_every, commit_ms;
+};
+
+/* A message of the open group, copied: its source's buffer is reused. */
+struct pending {
+	struct source_msg m;
+	char *data, *kind, *ref, *account, *mailbox, *name;
+	struct store_result res;
+	bool extracted; /* j or why is its extraction's outcome */
+	json_t *j;
+	char *why;
+	uint64_t duration_us;
+	struct writer_stats st;
+};
+
+struct group {
+	struct pending *items;
+	size_t n, cap, bytes;
+	uint64_t start_ns;
+	bool open; /* a transaction is open */
+	unsigned long long commits, replays;
 };
 
 struct counts {
@@ -59,6 +99,7 @@ struct parse_run {
 	size_t max_message_size;
 	struct counts n;
 	struct progress p;
+	struct group g;
 	bool input_error;
 };
 
@@ -82,6 +123,12 @@ static void help(FILE *out)
 	      "                        it, NAME being the file name without extension\n"
 	      "                        (MAILBOX-NNNN for the messages of a mailbox); a message\n"
 	      "                        stored before is not parsed again and gets no file\n"
+	      "      --commit-every=N  store and write up to N messages in one transaction\n"
+	      "                        (default 100; 1: each message on its own); a crash\n"
+	      "                        loses the uncommitted ones, which the next run of the\n"
+	      "                        same input stores again\n"
+	      "      --commit-ms=MS    commit a group at the latest MS milliseconds after it\n"
+	      "                        began (default 1000)\n"
 	      "  -h, --help            this help\n"
 	      "\n"
 	      "Exit status (sysexits.h): 0 every message stored and parsed (or known\n"
@@ -92,18 +139,38 @@ static void help(FILE *out)
 
 static int parse_args(int argc, char **argv, struct parse_opts *o)
 {
-	enum { OPT_DRY_RUN = 0x100, OPT_NO_DB, OPT_OUTPUT_DIR };
+	enum { OPT_DRY_RUN = 0x100, OPT_NO_DB, OPT_OUTPUT_DIR, OPT_COMMIT_EVERY, OPT_COMMIT_MS };
 	static const struct option options[] = {
 	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
 	    {"no-db", no_argument, NULL, OPT_NO_DB},
 	    {"output-dir", required_argument, NULL, OPT_OUTPUT_DIR},
+	    {"commit-every", required_argument, NULL, OPT_COMMIT_EVERY},
+	    {"commit-ms", required_argument, NULL, OPT_COMMIT_MS},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
 	};
+	unsigned long long v;
 	int c;
 
+	o->commit_every = GROUP_MESSAGES;
+	o->commit_ms = GROUP_MS;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
 		switch (c) {
+		case OPT_COMMIT_EVERY:
+		case OPT_COMMIT_MS:
+			if (parse_uint(optarg, c == OPT_COMMIT_MS ? 3600000 : GROUP_MAX_MESSAGES,
+				       &v) < 0 ||
+			    v == 0) {
+				log_error("parse: --%s: '%s' is not a number from 1 to %u",
+					  c == OPT_COMMIT_MS ? "commit-ms" : "commit-every", optarg,
+					  c == OPT_COMMIT_MS ? 3600000 : GROUP_MAX_MESSAGES);
+				return EX_USAGE;
+			}
+			if (c == OPT_COMMIT_MS)
+				o->commit_ms = (unsigned)v;
+			else
+				o->commit_every = (unsigned)v;
+			break;
 		case OPT_DRY_RUN:
 			o->dry_run = true;
 			break;
@@ -249,14 +316,10 @@ static int dry_run_message(struct parse_run *run, const struct source_msg *m, co
 	return r;
 }
 
-/* Stores the message; 1 when it is new and should be parsed. */
-static int store_one(struct parse_run *run, const struct source_msg *m, struct store_result *res)
+/* Logs and counts the outcome of storing; 1 when it is new and should be parsed. */
+static int account_stored(struct parse_run *run, const struct source_msg *m,
+			  const struct store_result *res)
 {
-	int r = store_message(run->store, run->db, m, res);
-
-	if (r < 0)
-		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
-				       db_error(run->db));
 	switch (res->outcome) {
 	case STORE_DUPLICATE:
 		run->n.duplicates++;
@@ -281,26 +344,48 @@ static int store_one(struct parse_run *run, const struct source_msg *m, struct s
 	}
 }
 
-static int store_and_parse(struct parse_run *run, const struct source_msg *m, const char *name)
+/* Stores the message; 1 when it is new and should be parsed. */
+static int store_one(struct parse_run *run, const struct source_msg *m, struct store_result *res)
+{
+	int r = store_message(run->store, run->db, m, res);
+
+	if (r < 0)
+		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
+				       db_error(run->db));
+	return account_stored(run, m, res);
+}
+
+/* One message in transactions of its own. pre: the extraction it had in a
+ * group that was rolled back (taken over), or NULL. */
+static int store_and_parse(struct parse_run *run, const struct source_msg *m, const char *name,
+			   struct pending *pre)
 {
 	_cleanup_free_ char *why = NULL;
 	struct store_result res;
 	struct writer_stats st;
-	uint64_t start = clock_now_ns();
+	uint64_t start = clock_now_ns(), duration;
 	json_t *j = NULL;
 	int r;
 
 	r = store_one(run, m, &res);
 	if (r <= 0)
 		return r;
-	r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
-	if (r == -ENOMEM)
-		return r;
+	if (pre && pre->extracted) {
+		j = TAKE_PTR(pre->j);
+		why = TAKE_PTR(pre->why);
+		r = j ? 0 : -EBADMSG;
+		duration = pre->duration_us;
+	} else {
+		r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
+		if (r == -ENOMEM)
+			return r;
+		duration = elapsed_us(start);
+	}
 	if (r < 0)
 		log_warning("%s: stored as message %llu, marked failed: %s", m->ref, res.message_id,
 			    why ? why : "cannot be parsed");
-	r = ingest_write(&run->db, run->cfg, res.message_id, res.newsletter_id, j, why,
-			 elapsed_us(start), &st);
+	r = ingest_write(&run->db, run->cfg, res.message_id, res.newsletter_id, j, why, duration,
+			 &st);
 	if (r >= 0 && streq(st.status, "failed"))
 		run->n.failed++;
 	if (r >= 0 && j && run->o.output_dir)
@@ -309,10 +394,188 @@ static int store_and_parse(struct parse_run *run, const struct source_msg *m, co
 	return r;
 }
 
-static int handle_message(struct parse_run *run, const char *path, const struct source_msg *m,
-			  unsigned index)
+static void ack(struct source *s, const struct source_msg *m)
+{
+	int r = source_ack(s, m);
+
+	if (r < 0)
+		log_warning_errno(r, "%s: cannot mark the message as read: %m, ignoring", m->ref);
+}
+
+/* ---- commit groups ---- */
+
+static void pending_done(struct pending *p)
+{
+	free(p->data);
+	free(p->kind);
+	free(p->ref);
+	free(p->account);
+	free(p->mailbox);
+	free(p->name);
+	free(p->why);
+	json_decref(p->j);
+	*p = (struct pending){0};
+}
+
+static char *strdup_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int pending_copy(struct pending *p, const struct source_msg *m, const char *name)
+{
+	*p = (struct pending){.m = *m};
+	p->data = malloc(m->len ? m->len : 1);
+	p->kind = strdup_null(m->kind);
+	p->ref = strdup_null(m->ref);
+	p->account = strdup_null(m->account);
+	p->mailbox = strdup_null(m->mailbox);
+	p->name = strdup_null(name);
+	if (!p->data || (m->kind && !p->kind) || (m->ref && !p->ref) ||
+	    (m->account && !p->account) || (m->mailbox && !p->mailbox) || (name && !p->name)) {
+		pending_done(p);
+		return -ENOMEM;
+	}
+	memcpy(p->data, m->data, m->len);
+	p->m.data = p->data;
+	p->m.kind = p->kind;
+	p->m.ref = p->ref;
+	p->m.account = p->account;
+	p->m.mailbox = p->mailbox;
+	return 0;
+}
+
+static void group_clear(struct group *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		pending_done(&g->items[i]);
+	g->n = 0;
+	g->bytes = 0;
+}
+
+/* Something in the group failed: roll it back and record its messages one
+ * transaction each, as if there had been no group. */
+static int group_replay(struct parse_run *run, struct source *s, const char *why)
+{
+	struct group *g = &run->g;
+	int r = 0;
+
+	if (g->open)
+		(void)db_rollback(run->db);
+	g->open = false;
+	g->replays++;
+	log_warning("a transaction of %zu messages failed (%s): rolled back, storing its messages "
+		    "one by one",
+		    g->n, why);
+	for (size_t i = 0; i < g->n && r >= 0; i++) {
+		struct pending *p = &g->items[i];
+
+		r = store_and_parse(run, &p->m, p->name, p);
+		if (r >= 0)
+			ack(s, &p->m);
+	}
+	group_clear(g);
+	return r;
+}
+
+/* A message of the committed group: logged, counted, its file written, acked. */
+static int group_finish(struct parse_run *run, struct source *s, struct pending *p)
+{
+	struct writer_input in = {
+	    .message_id = p->res.message_id, .newsletter_id = p->res.newsletter_id, .result = p->j};
+	int r = 0;
+
+	if (account_stored(run, &p->m, &p->res) > 0) {
+		if (!p->j)
+			log_warning("%s: stored as message %llu, marked failed: %s", p->m.ref,
+				    p->res.message_id, p->why ? p->why : "cannot be parsed");
+		writer_log_outcome(&in, &p->st);
+		if (streq(p->st.status, "failed"))
+			run->n.failed++;
+		if (p->j && run->o.output_dir)
+			r = write_output(run, p->name, p->j);
+	}
+	ack(s, &p->m);
+	return r;
+}
+
+static int group_commit(struct parse_run *run, struct source *s)
+{
+	struct group *g = &run->g;
+	int r, ret = 0;
+
+	if (!g->open)
+		return 0;
+	r = db_commit(run->db);
+	if (r < 0)
+		return group_replay(run, s, db_error(run->db));
+	g->open = false;
+	g->commits++;
+	for (size_t i = 0; i < g->n; i++) {
+		r = group_finish(run, s, &g->items[i]);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	group_clear(g);
+	return ret;
+}
+
+/* Stores and writes the message in the open group (opened when none is),
+ * then commits the group when it is full or old enough. */
+static int group_add(struct parse_run *run, struct source *s, const struct source_msg *m,
+		     const char *name)
+{
+	struct group *g = &run->g;
+	struct pending *p;
+	uint64_t start = clock_now_ns();
+	int r;
+
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 16;
+		struct pending *items = reallocarray(g->items, cap, sizeof(*items));
+		if (!items)
+			return -ENOMEM;
+		g->items = items;
+		g->cap = cap;
+	}
+	p = &g->items[g->n];
+	r = pending_copy(p, m, name);
+	if (r < 0)
+		return r;
+	g->n++;
+	g->bytes += m->len;
+	if (!g->open) {
+		r = db_begin(run->db);
+		if (r < 0)
+			return group_replay(run, s, db_error(run->db));
+		g->open = true;
+		g->start_ns = start;
+	}
+	r = store_message_in_transaction(run->store, run->db, &p->m, &p->res);
+	if (r < 0)
+		return group_replay(run, s, db_error(run->db));
+	if (p->res.outcome == STORE_STORED) {
+		r = ingest_extract(run->worker, m->data, m->len, m->full_size, &p->j, &p->why);
+		if (r == -ENOMEM)
+			return r;
+		p->extracted = true;
+		p->duration_us = elapsed_us(start);
+		r = ingest_write_in_transaction(run->db, p->res.message_id, p->res.newsletter_id,
+						p->j, p->why, p->duration_us, &p->st);
+		if (r < 0)
+			return group_replay(run, s, p->st.reason);
+	}
+	if (g->n >= run->o.commit_every || g->bytes >= GROUP_MAX_BYTES ||
+	    clock_now_ns() - g->start_ns >= (uint64_t)run->o.commit_ms * 1000000u)
+		return group_commit(run, s);
+	return 0;
+}
+
+static int handle_message(struct parse_run *run, struct source *s, const char *path,
+			  const struct source_msg *m, unsigned index)
 {
 	_cleanup_free_ char *name = output_name(path, m, index);
+	int r;
 
 	if (!name)
 		return -ENOMEM;
@@ -320,7 +583,13 @@ static int handle_message(struct parse_run *run, const char *path, const struct 
 	run->p.done += m->full_size ? m->full_size : m->len;
 	if (run->o.dry_run)
 		return dry_run_message(run, m, name);
-	return store_and_parse(run, m, name);
+	if (run->o.commit_every > 1)
+		return group_add(run, s, m, name);
+	r = store_and_parse(run, m, name, NULL);
+	/* stored (or known already): a maildir moves it to cur/ */
+	if (r >= 0)
+		ack(s, m);
+	return r;
 }
 
 /* Every message of one file; a fatal error (database gone) returns < 0. */
@@ -341,7 +610,7 @@ static int parse_file(struct parse_run *run, const char *path)
 	for (;;) {
 		r = source_fetch(s, &m);
 		if (r == 0)
-			return 0;
+			break;
 		if (r == -EBADMSG) {
 			run->n.messages++;
 			run->n.failed++;
@@ -350,20 +619,15 @@ static int parse_file(struct parse_run *run, const char *path)
 		if (r < 0) {
 			run->input_error = true;
 			log_error_errno(r, "cannot read '%s': %m", path);
-			return 0;
+			break;
 		}
-		r = handle_message(run, path, &m, ++index);
+		r = handle_message(run, s, path, &m, ++index);
 		if (r < 0)
 			return r;
-		/* stored (or known already): a maildir moves it to cur/ */
-		if (!run->o.dry_run) {
-			r = source_ack(s, &m);
-			if (r < 0)
-				log_warning_errno(
-				    r, "%s: cannot mark the message as read: %m, ignoring", m.ref);
-		}
 		progress_show(&run->p, &run->n, false);
 	}
+	/* the source acks the group's messages: committed before it closes */
+	return group_commit(run, s);
 }
 
 /* ---- set-up ---- */
@@ -454,6 +718,10 @@ static int finish(struct parse_run *run, int r)
 	progress_end(&run->p);
 	if (fflush(stdout) != 0 && r >= 0)
 		r = log_error_errno(errno, "cannot write the output: %m");
+	if (run->g.replays)
+		log_notice("%llu of %llu transactions of several messages failed: their messages "
+			   "were stored one by one",
+			   run->g.replays, run->g.replays + run->g.commits);
 	if (run->n.likely)
 		log_notice("%llu messages, %llu stored, %llu duplicates (%llu likely), %llu failed",
 			   run->n.messages, run->n.stored, run->n.duplicates + run->n.likely,
@@ -487,6 +755,8 @@ static int run(int argc, char **argv, struct cli *cli)
 			r = parse_file(&run, argv[i]);
 		r = finish(&run, r);
 	}
+	group_clear(&run.g);
+	free(run.g.items);
 	worker_free(run.worker);
 	store_free(run.store);
 	db_free(run.db);
