@@ -7,13 +7,12 @@
  * Running it again gives the same rows.
  *
  * Several processes may run at once (or beside the daemon): each message is
- * claimed in the database (SELECT ... FOR UPDATE SKIP LOCKED, then
+ * claimed in the database (claim.h: SELECT ... FOR UPDATE SKIP LOCKED, then
  * claimed_by/claimed_at) and released by the writer's commit; a message
  * parsed since this run started, or claimed by a live process, is left
  * alone, so no message is done twice. A claim older than CLAIM_STALE_S (a
  * process that died) may be taken over. */
 #include <errno.h>
-#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -22,11 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#include "buf.h"
+#include "claim.h"
 #include "clock.h"
 #include "commands.h"
 #include "config.h"
@@ -40,7 +38,6 @@
 #include "worker.h"
 #include "writer.h"
 
-#define CLAIM_STALE_S   900
 #define MAX_NEWSLETTERS 1000
 
 struct reparse_opts {
@@ -177,143 +174,6 @@ static int parse_args(int argc, char **argv, struct reparse_opts *o)
 	return 0;
 }
 
-/* A non-negative integer from a result cell; 0 when NULL or not a number. */
-static long long cell_int(const char *s)
-{
-	unsigned long long v = 0;
-
-	if (!s || parse_uint(s, LLONG_MAX, &v) < 0)
-		return 0;
-	return (long long)v;
-}
-
-/* ---- claiming ---- */
-
-/* The claim query: placeholders only, the values go as parameters. */
-static int claim_sql(const struct reparse_opts *o, struct buf *b)
-{
-	int r = buf_puts(
-	    b, "SELECT m.id, m.newsletter_id, m.size, "
-	       "(SELECT LENGTH(raw) FROM ingest_raw_messages r WHERE r.message_id = m.id) "
-	       "FROM ingest_messages m WHERE "
-	       "(m.claimed_by IS NULL OR m.claimed_at < UTC_TIMESTAMP() - INTERVAL ? "
-	       "SECOND) AND NOT EXISTS (SELECT 1 FROM ingest_parse_log l WHERE "
-	       "l.message_id = m.id AND l.parsed_at >= ?) "
-	       "AND EXISTS (SELECT 1 FROM ingest_raw_messages r WHERE r.message_id = m.id)");
-
-	if (r >= 0 && o->failed)
-		r = buf_puts(b, " AND m.status = 'failed'");
-	if (r >= 0 && o->since)
-		r = buf_puts(b, " AND COALESCE(m.sent_at, m.created_at) >= ?");
-	for (size_t i = 0; r >= 0 && i < o->n_newsletters; i++)
-		r = buf_puts(b, i == 0 ? " AND m.newsletter_id IN (?" : ", ?");
-	if (r >= 0 && o->n_newsletters)
-		r = buf_puts(b, ")");
-	if (r >= 0)
-		r = buf_puts(b, " ORDER BY m.id LIMIT 1 FOR UPDATE SKIP LOCKED");
-	return r;
-}
-
-static size_t claim_params(const struct reparse_run *run, struct db_value *p)
-{
-	size_t n = 0;
-
-	p[n++] = DB_INT(CLAIM_STALE_S);
-	p[n++] = DB_TEXT((const char *)run->started);
-	if (run->o.since)
-		p[n++] = DB_TEXT(run->o.since);
-	for (size_t i = 0; i < run->o.n_newsletters; i++)
-		p[n++] = DB_INT(run->o.newsletters[i]);
-	return n;
-}
-
-struct claimed {
-	unsigned long long id;
-	long long newsletter_id;
-	unsigned long long size, stored;
-};
-
-/* Whether the locked message was parsed since the run began. The claim
- * query's subquery reads a snapshot taken when it started, so a parse
- * committed by another process while the query ran is only seen here, by a
- * locking (current) read. */
-static int parsed_meanwhile(struct reparse_run *run, unsigned long long id)
-{
-	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	int r;
-
-	r = db_query(
-	    run->db,
-	    "SELECT COUNT(*) FROM ingest_parse_log WHERE message_id = ? AND parsed_at >= ? "
-	    "LOCK IN SHARE MODE",
-	    (struct db_value[]){DB_INT((long long)id), DB_TEXT((const char *)run->started)}, 2,
-	    &rows);
-	if (r < 0)
-		return r;
-	return !streq(db_cell(rows, 0, 0), "0");
-}
-
-static void claimed_from_row(const struct db_rows *rows, struct claimed *ret)
-{
-	*ret = (struct claimed){0};
-	(void)parse_uint(db_cell(rows, 0, 0), UINT64_MAX, &ret->id);
-	ret->newsletter_id = db_cell(rows, 0, 1) ? cell_int(db_cell(rows, 0, 1)) : 0;
-	(void)parse_uint(db_cell(rows, 0, 2), UINT64_MAX, &ret->size);
-	(void)parse_uint(db_cell(rows, 0, 3) ? db_cell(rows, 0, 3) : "0", UINT64_MAX, &ret->stored);
-}
-
-/* 1 with *ret: a message is ours now; 0: none left; 2: the one found was
- * parsed meanwhile by another process, look again. */
-static int claim_next(struct reparse_run *run, struct claimed *ret)
-{
-	_cleanup_buf_ struct buf sql = BUF_INIT(BUF_MAX_SQL);
-	_cleanup_free_ struct db_value *p = calloc(run->o.n_newsletters + 3, sizeof(*p));
-	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	int r, found = 0;
-	size_t n;
-
-	if (!p || claim_sql(&run->o, &sql) < 0)
-		return -ENOMEM;
-	n = claim_params(run, p);
-	r = db_begin(run->db);
-	if (r >= 0)
-		r = db_query(run->db, buf_str(&sql), p, n, &rows);
-	if (r >= 0 && rows->n_rows == 1) {
-		claimed_from_row(rows, ret);
-		r = parsed_meanwhile(run, ret->id);
-		found = r > 0 ? 2 : 1;
-	}
-	if (r >= 0 && found == 1)
-		r = db_exec(
-		    run->db,
-		    "UPDATE ingest_messages SET claimed_by = ?, claimed_at = UTC_TIMESTAMP(), "
-		    "status = 'parsing' WHERE id = ?",
-		    (struct db_value[]){DB_TEXT((const char *)run->me), DB_INT((long long)ret->id)},
-		    2, NULL, NULL);
-	if (r >= 0)
-		r = db_commit(run->db);
-	if (r < 0) {
-		(void)db_rollback(run->db);
-		return r;
-	}
-	return found;
-}
-
-/* Claims, retrying a deadlock or lock wait timeout a few times. */
-static int claim_retrying(struct reparse_run *run, struct claimed *ret)
-{
-	int r;
-
-	for (unsigned a = 1;; a++) {
-		do
-			r = claim_next(run, ret);
-		while (r == 2);
-		if (r != -EDEADLK || a >= WRITER_MAX_ATTEMPTS)
-			return r;
-		nanosleep(&(struct timespec){0, 50 * 1000000L * (long)a}, NULL);
-	}
-}
-
 /* ---- one message ---- */
 
 static void count(struct reparse_counts *n, const char *status)
@@ -329,24 +189,6 @@ static void count(struct reparse_counts *n, const char *status)
 		n->failed++;
 }
 
-/* The stored raw message through the worker (ingest_extract). */
-static int extract(struct reparse_run *run, const struct claimed *c, json_t **ret, char **ret_why)
-{
-	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	int r;
-
-	*ret = NULL;
-	r = db_query(run->db, "SELECT raw FROM ingest_raw_messages WHERE message_id = ?",
-		     (struct db_value[]){DB_INT((long long)c->id)}, 1, &rows);
-	if (r < 0)
-		return r;
-	if (rows->n_rows != 1 || !db_cell(rows, 0, 0))
-		return asprintf(ret_why, "the raw message is gone") < 0 ? -ENOMEM : -ENOENT;
-	r = ingest_extract(run->worker, db_cell(rows, 0, 0), rows->lengths[0],
-			   c->stored < c->size ? (size_t)c->size : 0, ret, ret_why);
-	return r < 0 && r != -ENOMEM ? -EBADMSG : r;
-}
-
 static int reparse_one(struct reparse_run *run, const struct claimed *c)
 {
 	_cleanup_free_ char *why = NULL;
@@ -355,7 +197,7 @@ static int reparse_one(struct reparse_run *run, const struct claimed *c)
 	json_t *j = NULL;
 	int r;
 
-	r = extract(run, c, &j, &why);
+	r = claim_extract(run->db, run->worker, c, &j, &why);
 	if (r == -ENOMEM || r == -ECONNRESET || r == -EIO)
 		return log_error_errno(r, "message %llu: %s", c->id,
 				       r == -ENOMEM ? "out of memory" : db_error(run->db));
@@ -372,7 +214,6 @@ static int reparse_one(struct reparse_run *run, const struct claimed *c)
 static int open_database(struct reparse_run *run)
 {
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
-	char host[256] = "localhost";
 	int r;
 
 	r = db_open(run->cfg, &run->db);
@@ -386,8 +227,7 @@ static int open_database(struct reparse_run *run)
 		return log_error_errno(r, "cannot read the server's clock: %s", db_error(run->db)),
 		       exit_code_from_errno(r);
 	snprintf(run->started, sizeof(run->started), "%s", db_cell(rows, 0, 0));
-	(void)gethostname(host, sizeof(host) - 1);
-	snprintf(run->me, sizeof(run->me), "%s:%d", host, (int)getpid());
+	claim_me(run->me, sizeof(run->me));
 	return 0;
 }
 
@@ -429,12 +269,17 @@ static int reconnect(struct reparse_run *run)
 
 static int reparse_all(struct reparse_run *run)
 {
+	const struct claim_filter filter = {.not_parsed_since = run->started,
+					    .failed = run->o.failed,
+					    .since = run->o.since,
+					    .newsletters = run->o.newsletters,
+					    .n_newsletters = run->o.n_newsletters};
 	unsigned lost = 0;
 	struct claimed c;
 	int r;
 
 	while (!stop_requested) {
-		r = claim_retrying(run, &c);
+		r = claim_next(run->db, run->me, &filter, &c);
 		if (r == -ECONNRESET && ++lost <= WRITER_MAX_ATTEMPTS && reconnect(run) == 0)
 			continue;
 		if (r < 0)

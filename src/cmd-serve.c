@@ -1,6 +1,9 @@
 /* cmd-serve.c: `divemap-ingest serve`, the daemon (daemon.h) with the real
- * sink: each message is stored (store.h), decoded and extracted by the
- * sandboxed worker and written (ingest.h), and only then acked. */
+ * sink: each message is stored (store.h), claimed (claim.h), decoded and
+ * extracted by the sandboxed worker and written (ingest.h), and only then
+ * acked. Its backlog is what an earlier run (killed, or cut off from the
+ * database) stored but did not parse: claimed as reparse claims, so that
+ * another daemon or a reparse never parses the same message too. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "claim.h"
 #include "clock.h"
 #include "commands.h"
 #include "config.h"
@@ -33,7 +37,17 @@ struct serve {
 	struct worker *worker;
 	uint64_t names_at; /* when the names were last checked, CLOCK_MONOTONIC us */
 	char *names_print; /* names_fingerprint() of the names the worker has */
+	char me[300];      /* claimed_by */
+	bool released;     /* the claims of dead processes were handed back */
 };
+
+/* A database error for the daemon's one log line (daemon_msg_info.error). */
+static int db_failed(struct serve *sv, int r, struct daemon_msg_info *info)
+{
+	if (sv->db && r != -ENOMEM)
+		snprintf(info->error, sizeof(info->error), "%s", db_error(sv->db));
+	return r == -EBADMSG ? -EIO : r;
+}
 
 /* The worker holds no connection: it outlives a reconnect, so that a reload
  * whose rules do not load keeps the running set (serve_connect). */
@@ -82,6 +96,8 @@ static int serve_connect(void *userdata, const struct config *cfg, char **reterr
 
 	serve_disconnect(sv);
 	sv->cfg = cfg;
+	sv->released = false;
+	claim_me(sv->me, sizeof(sv->me));
 	r = db_open_once(cfg, &sv->db, reterr_reason);
 	if (r < 0)
 		return r;
@@ -153,8 +169,10 @@ static int parse_stored(struct serve *sv, const struct source_msg *m,
 	r = ingest_write(&sv->db, sv->cfg, res->message_id, res->newsletter_id, j, why,
 			 clock_now_us() - start, &st);
 	json_decref(j);
-	/* the writer logs the outcome (one journal entry with NEWSLETTER_ID=...) */
-	return r;
+	/* the writer logs the outcome (one journal entry with NEWSLETTER_ID=...);
+	 * when nothing could be recorded the message stays claimed by us, and
+	 * the backlog takes it up after the reconnect */
+	return r < 0 ? db_failed(sv, r, info) : 0;
 }
 
 static int serve_handle(void *userdata, struct source *s, const struct source_msg *m,
@@ -170,12 +188,20 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 	    send_names(sv, false) < 0)
 		log_warning("matching against the names the matcher had before");
 	r = store_message(sv->store, sv->db, m, &res);
-	if (r < 0)
-		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
-				       db_error(sv->db));
+	if (r < 0) /* the daemon logs it, once, and backs off */
+		return db_failed(sv, r, info);
 	if (res.outcome == STORE_STORED) {
 		info->counted = true;
-		r = parse_stored(sv, m, &res, info);
+		/* stored 'pending': another daemon's backlog may take it from now on */
+		r = res.over_bound ? 1 : claim_message(sv->db, sv->me, res.message_id);
+		if (r < 0)
+			return db_failed(sv, r, info);
+		if (r > 0)
+			r = parse_stored(sv, m, &res, info);
+		else
+			log_info("%s: stored as message %llu, which another process claimed "
+				 "and parses",
+				 m->ref, res.message_id);
 		if (r < 0)
 			return r;
 	} else
@@ -187,12 +213,54 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 	return 0;
 }
 
+/* One message an earlier run stored and did not parse. */
+static int serve_backlog(void *userdata, struct daemon_msg_info *info)
+{
+	static const struct claim_filter unparsed = {.unparsed = true};
+	struct serve *sv = userdata;
+	_cleanup_free_ char *why = NULL;
+	unsigned long long n = 0;
+	uint64_t start;
+	struct writer_stats st;
+	struct claimed c;
+	json_t *j = NULL;
+	int r;
+
+	if (!sv->released) {
+		r = claim_release_dead(sv->db, sv->me, &n);
+		if (r < 0)
+			return db_failed(sv, r, info);
+		if (n)
+			log_info("%llu message%s claimed by processes of this host that are gone: "
+				 "pending again",
+				 n, n == 1 ? "" : "s");
+		sv->released = true;
+	}
+	r = claim_next(sv->db, sv->me, &unparsed, &c);
+	if (r <= 0)
+		return r < 0 ? db_failed(sv, r, info) : 0;
+	log_info("message %llu (newsletter %lld) was stored but not parsed by an earlier run: "
+		 "parsing it",
+		 c.id, c.newsletter_id);
+	start = clock_now_us();
+	r = claim_extract(sv->db, sv->worker, &c, &j, &why);
+	if (r < 0 && r != -EBADMSG)
+		return db_failed(sv, r, info);
+	if (j)
+		sender_of(j, info->from, sizeof(info->from));
+	r = ingest_write(&sv->db, sv->cfg, c.id, c.newsletter_id, j, why, clock_now_us() - start,
+			 &st);
+	json_decref(j);
+	return r < 0 ? db_failed(sv, r, info) : 1;
+}
+
 static const struct daemon_sink serve_sink = {
     .connect = serve_connect,
     .disconnect = serve_disconnect,
     .max_message_size = serve_max_message_size,
     .source_opened = serve_source_opened,
     .handle = serve_handle,
+    .backlog = serve_backlog,
 };
 
 static void help(FILE *out)

@@ -17,9 +17,10 @@
 #include "source.h"
 #include "strutil.h"
 
-#define BACKOFF_MIN_US (1ull * 1000000u)
-#define BACKOFF_MAX_US (300ull * 1000000u)
-#define PRIORITY_WORK  (SD_EVENT_PRIORITY_NORMAL + 10) /* after signals and I/O */
+#define BACKOFF_MIN_US    (1ull * 1000000u)
+#define BACKOFF_MAX_US    (300ull * 1000000u)
+#define DB_BACKOFF_MAX_US (60ull * 1000000u)              /* a database that refuses writes */
+#define PRIORITY_WORK     (SD_EVENT_PRIORITY_NORMAL + 10) /* after signals and I/O */
 
 struct daemon;
 
@@ -44,9 +45,14 @@ struct daemon {
 	bool connected, ready, reloading;
 	bool started; /* READY=1 was sent once: later failures are waited out */
 	unsigned db_attempt;
+	unsigned db_failures; /* the database refused a message: tries since */
+	time_t db_failing_since;
+	char db_error[96]; /* its reason, for STATUS= */
+	bool backlog;      /* the sink may hold messages left unparsed */
+	unsigned long long n_backlog;
 	sd_event_source *connect_timer, *work;
 	struct dsource *src;
-	size_t n_src, next;
+	size_t n_src, next; /* next: the turn, n_src meaning the backlog */
 	unsigned long long n_newsletters;
 	time_t last_at;
 	char last_from[128];
@@ -99,6 +105,9 @@ static void status_line(struct daemon *d, const char *state, char *out, size_t s
 		if (d->src[i].error)
 			o += (size_t)snprintf(out + o, size - o, "; %s: retrying",
 					      d->src[i].cs->name);
+	if (d->db_failures && o < size)
+		snprintf(out + o, size - o, "; database refuses (%s): retrying (try %u)",
+			 d->db_error, d->db_failures);
 }
 
 /* Sends STATUS= when it changed: a busy loop must not flood the manager. */
@@ -272,7 +281,45 @@ static void source_fine(struct dsource *ds)
 	ds->ok_once = true;
 }
 
-static void start_connecting(struct daemon *d);
+static void start_connecting(struct daemon *d, uint64_t delay_us);
+
+/* The database took no message (lost, read-only, a privilege missing): the
+ * message stays at its source; connect again after a back-off. Logged when
+ * it starts, not per try. */
+static void database_failed(struct daemon *d, int r, const char *ref, const char *why)
+{
+	uint64_t delay = BACKOFF_MIN_US << (d->db_failures < 8 ? d->db_failures : 8);
+
+	delay = jitter(delay > DB_BACKOFF_MAX_US ? DB_BACKOFF_MAX_US : delay);
+	if (d->db_failures == 0) {
+		d->db_failing_since = time(NULL);
+		log_full(LOG_ERR, r, LOG_FIELDS({"DATABASE_STATE", "failing"}),
+			 "database: %s could not be written (%s%s%m): it stays for the next try; "
+			 "reconnecting and retrying with back-off (now %.1f s, at most %.0f s)",
+			 ref && *ref ? ref : "a message", why && *why ? why : "",
+			 why && *why ? ", " : "", (double)delay / 1e6,
+			 (double)DB_BACKOFF_MAX_US / 1e6);
+	} else
+		log_debug("database: still refusing (%d), try %u, next in %.1f s", r,
+			  d->db_failures + 1, (double)delay / 1e6);
+	snprintf(d->db_error, sizeof(d->db_error), "%s",
+		 why && *why        ? why
+		 : r == -ECONNRESET ? "connection lost"
+				    : "error");
+	d->db_failures++;
+	start_connecting(d, delay);
+}
+
+/* A message was written: the database works (again). */
+static void database_fine(struct daemon *d)
+{
+	if (d->db_failures)
+		log_full(LOG_INFO, 0, LOG_FIELDS({"DATABASE_STATE", "working"}),
+			 "database: writing again after %u failed tr%s (%lld s)", d->db_failures,
+			 d->db_failures == 1 ? "y" : "ies",
+			 (long long)(time(NULL) - d->db_failing_since));
+	d->db_failures = 0;
+}
 
 /* One message of one source. */
 static void fetch_one(struct daemon *d, struct dsource *ds)
@@ -308,31 +355,56 @@ static void fetch_one(struct daemon *d, struct dsource *ds)
 	if (r == -EBADMSG)
 		return; /* the sink logged it; the message stays for another run */
 	if (r < 0) {
-		log_error_errno(r,
-				"source %s: the message %s could not be stored (%m): "
-				"reconnecting to the database",
-				ds->cs->name, m.ref ? m.ref : "");
-		start_connecting(d);
+		database_failed(d, r, m.ref, info.error);
 		return;
 	}
 	if (info.counted) {
+		database_fine(d);
 		d->n_newsletters++;
 		d->last_at = time(NULL);
 		snprintf(d->last_from, sizeof(d->last_from), "%s", info.from);
 	}
 }
 
+/* One message an earlier run left unparsed. */
+static void backlog_one(struct daemon *d)
+{
+	struct daemon_msg_info info = {0};
+	int r;
+
+	update_status(d, "working");
+	r = d->sink->backlog(d->userdata, &info);
+	if (r < 0) {
+		database_failed(d, r, NULL, info.error);
+		return;
+	}
+	if (r == 0) {
+		d->backlog = false;
+		if (d->n_backlog)
+			log_info("%llu message%s left unparsed by an earlier run: parsed",
+				 d->n_backlog, d->n_backlog == 1 ? "" : "s");
+		return;
+	}
+	database_fine(d);
+	d->n_backlog++;
+}
+
+/* Takes turns: each source with something to fetch, then the backlog. */
 static int on_work(sd_event_source *es, void *userdata)
 {
 	struct daemon *d = userdata;
+	const size_t turns = d->n_src + 1;
 
-	for (size_t k = 0; k < d->n_src; k++) {
-		struct dsource *ds = &d->src[(d->next + k) % d->n_src];
+	for (size_t k = 0; k < turns; k++) {
+		size_t i = (d->next + k) % turns;
 
-		if (!ds->pending)
+		if (i == d->n_src ? !d->backlog : !d->src[i].pending)
 			continue;
-		d->next = (d->next + k + 1) % d->n_src;
-		fetch_one(d, ds);
+		d->next = (i + 1) % turns;
+		if (i == d->n_src)
+			backlog_one(d);
+		else
+			fetch_one(d, &d->src[i]);
 		if (d->connected)
 			check_ready(d);
 		return 0;
@@ -353,7 +425,11 @@ static int on_connect_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	int r;
 
 	d->db_attempt++;
-	(void)notify_status("waiting for database (attempt %u)", d->db_attempt);
+	if (d->db_failures)
+		(void)notify_status("waiting for database: it refused (%s), retrying (try %u)",
+				    d->db_error, d->db_failures);
+	else
+		(void)notify_status("waiting for database (attempt %u)", d->db_attempt);
 	r = d->sink->connect(d->userdata, d->cfg, &why);
 	if (r < 0) {
 		if (why)
@@ -374,7 +450,12 @@ static int on_connect_timer(sd_event_source *es, uint64_t usec, void *userdata)
 		return sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 	}
 	d->connected = true;
-	log_info("database: connected%s", d->db_attempt > 1 ? " after waiting" : "");
+	if (d->db_failures) /* the line that matters was logged when it began */
+		log_debug("database: connected again, try %u", d->db_failures + 1);
+	else
+		log_info("database: connected%s", d->db_attempt > 1 ? " after waiting" : "");
+	d->backlog = d->sink->backlog != NULL;
+	d->n_backlog = 0;
 	r = open_sources(d);
 	if (r < 0)
 		return sd_event_exit(d->event, r);
@@ -385,7 +466,7 @@ static int on_connect_timer(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
-static void start_connecting(struct daemon *d)
+static void start_connecting(struct daemon *d, uint64_t delay_us)
 {
 	close_sources(d);
 	if (d->connected && d->sink->disconnect)
@@ -394,7 +475,8 @@ static void start_connecting(struct daemon *d)
 	d->ready = false;
 	d->db_attempt = 0;
 	(void)sd_event_source_set_enabled(d->work, SD_EVENT_OFF);
-	(void)sd_event_source_set_time_relative(d->connect_timer, 0);
+	d->backlog = false;
+	(void)sd_event_source_set_time_relative(d->connect_timer, delay_us);
 	(void)sd_event_source_set_enabled(d->connect_timer, SD_EVENT_ONESHOT);
 }
 
@@ -437,7 +519,7 @@ static int on_reload(sd_event_source *es, const struct signalfd_siginfo *si, voi
 	level = c->log.level + (log_get_max_level() - d->cfg->log.level);
 	log_set_max_level(level < LOG_ERR ? LOG_ERR : level > LOG_DEBUG ? LOG_DEBUG : level);
 	log_info("reload: configuration '%s' read", c->path ? c->path : "(defaults)");
-	start_connecting(d); /* closes the sources that point into the old configuration */
+	start_connecting(d, 0); /* closes the sources that point into the old configuration */
 	config_free(d->own_cfg);
 	d->own_cfg = c;
 	d->cfg = c;

@@ -8,8 +8,13 @@
  * the watchdog are served between messages. A source whose connection drops
  * is retried with exponential back-off and jitter (one log line per change
  * of state, not per try); a message the sink cannot store because the
- * database went away sends the daemon back to connecting and reopens the
- * sources from their checkpoints.
+ * database went away (or refuses to write: read-only, no privilege) sends
+ * the daemon back to connecting after an exponential back-off, and reopens
+ * the sources from their checkpoints; one log line when that starts, one
+ * when writes work again, STATUS="...; database: retrying (N)" meanwhile.
+ * After every connect the sink's backlog (messages an earlier run stored
+ * but did not parse) is worked off one message per loop turn, taking turns
+ * with the sources.
  * SIGHUP: RELOADING=1, the configuration is read again (an invalid one is
  * logged and the old one kept), sink and sources are reopened, READY=1.
  * SIGTERM/SIGINT: STOPPING=1, the message in hand is finished, exit 0.
@@ -27,8 +32,9 @@ struct source_msg;
 
 /* What the sink tells about one message, for the status line. */
 struct daemon_msg_info {
-	bool counted;   /* a new newsletter */
-	char from[128]; /* its sender's name or address, "" when unknown */
+	bool counted;    /* a new newsletter */
+	char from[128];  /* its sender's name or address, "" when unknown */
+	char error[256]; /* the database's refusal when the sink returns -errno */
 };
 
 struct daemon_sink {
@@ -44,6 +50,10 @@ struct daemon_sink {
 	 * failed, go on); another -errno: the sink lost its database. */
 	int (*handle)(void *userdata, struct source *s, const struct source_msg *m,
 		      struct daemon_msg_info *ret_info);
+	/* Parses one message an earlier run left stored but unparsed (claimed
+	 * as reparse claims, claim.h). 1: one done, call again; 0: none left;
+	 * -errno: the sink lost its database (as handle). May be NULL. */
+	int (*backlog)(void *userdata, struct daemon_msg_info *ret_info);
 };
 
 /* Runs until SIGTERM/SIGINT (0) or a fatal start-up error (-errno).

@@ -38,6 +38,7 @@ libdivemap_a_SOURCES += \
 	src/source-imap.c src/source-imap.h \
 	src/source-config.c
 libdivemap_a_SOURCES += src/cmd-reparse.c
+libdivemap_a_SOURCES += src/claim.c src/claim.h
 libdivemap_a_SOURCES += \
 	src/notify.c src/notify.h \
 	src/daemon.c src/daemon.h

@@ -16,8 +16,9 @@ setup_db
 t0=$(now)
 for i in $(seq "$kills"); do
 	serve_start
-	# a random moment in the first 0.3 - 3 s of the run (start-up included)
-	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 2.7 * r / 32767 }')"
+	# a random moment in the first 0.3 - 1.2 s of the run (start-up included):
+	# about 100 messages a run here, so that the kills fall while it ingests
+	sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 0.9 * r / 32767 }')"
 	workers=$(cat /proc/"$serve_pid"/task/*/children 2>/dev/null || true)
 	kill -KILL "$serve_pid" 2>/dev/null || true
 	wait "$serve_pid" 2>/dev/null || true

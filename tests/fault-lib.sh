@@ -68,13 +68,13 @@ serve_start() { # log to $work/serve.log (appended)
 	serve_pid=$!
 }
 
-# serve_wait_done SECONDS: until new/ is empty and nothing is being parsed;
-# fails after SECONDS.
+# serve_wait_done SECONDS: until new/ is empty and nothing is pending or
+# being parsed (serve takes up what a killed run left); fails after SECONDS.
 serve_wait_done() {
 	local end=$((SECONDS + $1)) n
 	while [ $SECONDS -lt $end ]; do
 		n=$(ls "$work/md/new" | wc -l)
-		if [ "$n" = 0 ] && [ "$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status = 'parsing'" 2>/dev/null || echo x)" = 0 ]; then
+		if [ "$n" = 0 ] && [ "$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status IN ('pending', 'parsing')" 2>/dev/null || echo x)" = 0 ]; then
 			return 0
 		fi
 		kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; fail "serve died"; }
@@ -91,8 +91,7 @@ serve_stop() {
 }
 
 # check_end N: every message stored exactly once and acked; each parsed
-# completely (status, newsletter, parse log row) or pending with nothing
-# written; no trip without its newsletter, no dive without its trip, no trip
+# completely (status, newsletter, parse log row), none left pending; no trip without its newsletter, no dive without its trip, no trip
 # written twice, copies of one corpus message with the same trips.
 check_end() {
 	local n=$1 v
@@ -108,6 +107,7 @@ check_end() {
 	v=$(sql "SELECT COUNT(*) FROM ingest_messages m JOIN parsed_dive_trips t ON t.source_newsletter_id = m.newsletter_id WHERE m.status = 'pending'")
 	[ "$v" = 0 ] || fail "$v trips of messages still pending (half-written)"
 	pending=$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status = 'pending'")
+	[ "$pending" = 0 ] || fail "$pending messages left pending (stored, never parsed)"
 	v=$(sql "SELECT COUNT(*) FROM parsed_dive_trips t LEFT JOIN ingest_messages m ON m.newsletter_id = t.source_newsletter_id WHERE m.id IS NULL")
 	[ "$v" = 0 ] || fail "$v trips without an ingested newsletter"
 	v=$(sql "SELECT COUNT(*) FROM parsed_dives d LEFT JOIN parsed_dive_trips t ON t.id = d.trip_id WHERE t.id IS NULL")

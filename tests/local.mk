@@ -144,3 +144,5 @@ EXTRA_DIST += tests/itest-report-render.sh
 TESTS += tests/test-holdout2-score.sh
 EXTRA_DIST += tests/test-holdout2-score.sh
 CLEANFILES += tests/report.png
+TESTS += tests/itest-serve-backlog.sh
+EXTRA_DIST += tests/itest-serve-backlog.sh
