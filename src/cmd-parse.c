@@ -22,6 +22,7 @@
  * recorded as they would have been. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,19 +66,36 @@ struct pending {
 	struct source_msg m;
 	char *data, *kind, *ref, *account, *mailbox, *name;
 	struct store_result res;
-	bool extracted; /* j or why is its extraction's outcome */
+	uint64_t store_us;
+	/* handed to the extraction thread; under the group's lock until extracted */
+	bool submitted, extracted;
+	struct pending *next;
+	int extract_r; /* once extracted: j, or why */
 	json_t *j;
 	char *why;
 	uint64_t duration_us;
 	struct writer_stats st;
 };
 
+/* The extraction runs in a thread of its own, so that the worker extracts
+ * the next messages while this thread stores and writes: the worker and the
+ * database work at the same time. Only that thread uses the worker while a
+ * group is open; the group waits for it (drains) before a commit or a
+ * replay. */
 struct group {
-	struct pending *items;
+	struct pending **items;
 	size_t n, cap, bytes;
+	size_t written; /* items[0..written) are written in the transaction */
 	uint64_t start_ns;
 	bool open; /* a transaction is open */
 	unsigned long long commits, replays;
+	struct worker *worker;
+	pthread_t thread;
+	bool thread_on, stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pending *head, *tail; /* waiting for the thread */
+	size_t in_flight;            /* submitted, not yet extracted */
 };
 
 struct counts {
@@ -261,13 +279,14 @@ static char *output_name(const char *path, const struct source_msg *m, unsigned 
 	return asprintf(&s, "%.*s", len, base) < 0 ? NULL : s;
 }
 
-static int write_output(struct parse_run *run, const char *name, const json_t *j)
+/* Writes text and a newline to standard output or DIR/NAME.json. */
+static int write_output_text(struct parse_run *run, const char *name, const char *text, size_t n)
 {
 	_cleanup_free_ char *path = NULL;
 	_cleanup_fclose_ FILE *f = NULL;
 
 	if (!run->o.output_dir) {
-		if (json_dumpf(j, stdout, JSON_INDENT(2)) < 0 || fputc('\n', stdout) == EOF)
+		if (fwrite(text, 1, n, stdout) != n || fputc('\n', stdout) == EOF)
 			return log_error_errno(EIO, "cannot write the output");
 		return 0;
 	}
@@ -276,9 +295,21 @@ static int write_output(struct parse_run *run, const char *name, const json_t *j
 	f = fopen(path, "we");
 	if (!f)
 		return log_error_errno(errno, "cannot create '%s': %m", path);
-	if (json_dumpf(j, f, JSON_INDENT(2)) < 0 || fputc('\n', f) == EOF || fflush(f) != 0)
+	if (fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF || fflush(f) != 0)
 		return log_error_errno(EIO, "cannot write '%s'", path);
 	return 0;
+}
+
+/* The JSON the way the worker prints it (pipeline.c), so that a result
+ * printed as the worker wrote it and one printed from its tree are the same
+ * bytes. */
+static int write_output(struct parse_run *run, const char *name, const json_t *j)
+{
+	_cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2));
+
+	if (!text)
+		return -ENOMEM;
+	return write_output_text(run, name, text, strlen(text));
 }
 
 /* The result a failed message gets in the output. */
@@ -295,22 +326,24 @@ static uint64_t elapsed_us(uint64_t since_ns)
 	return (clock_now_ns() - since_ns) / 1000;
 }
 
+/* The worker's JSON is printed as it came: decoding it only to print it
+ * again would give the same bytes. */
 static int dry_run_message(struct parse_run *run, const struct source_msg *m, const char *name)
 {
-	_cleanup_free_ char *why = NULL;
-	json_t *j = NULL;
+	_cleanup_free_ char *why = NULL, *text = NULL;
+	json_t *j;
 	int r;
 
-	r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
+	r = ingest_extract_text(run->worker, m->data, m->len, m->full_size, &text, &why);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0) {
-		run->n.failed++;
-		log_warning("%s: %s", m->ref, why ? why : "cannot be parsed");
-		j = failure_json(m, why);
-		if (!j)
-			return -ENOMEM;
-	}
+	if (r >= 0)
+		return write_output_text(run, name, text, strlen(text));
+	run->n.failed++;
+	log_warning("%s: %s", m->ref, why ? why : "cannot be parsed");
+	j = failure_json(m, why);
+	if (!j)
+		return -ENOMEM;
 	r = write_output(run, name, j);
 	json_decref(j);
 	return r;
@@ -370,7 +403,7 @@ static int store_and_parse(struct parse_run *run, const struct source_msg *m, co
 	r = store_one(run, m, &res);
 	if (r <= 0)
 		return r;
-	if (pre && pre->extracted) {
+	if (pre && pre->extracted && pre->extract_r != -ENOMEM) {
 		j = TAKE_PTR(pre->j);
 		why = TAKE_PTR(pre->why);
 		r = j ? 0 : -EBADMSG;
@@ -404,8 +437,10 @@ static void ack(struct source *s, const struct source_msg *m)
 
 /* ---- commit groups ---- */
 
-static void pending_done(struct pending *p)
+static void pending_free(struct pending *p)
 {
+	if (!p)
+		return;
 	free(p->data);
 	free(p->kind);
 	free(p->ref);
@@ -414,7 +449,7 @@ static void pending_done(struct pending *p)
 	free(p->name);
 	free(p->why);
 	json_decref(p->j);
-	*p = (struct pending){0};
+	free(p);
 }
 
 static char *strdup_null(const char *s)
@@ -422,9 +457,13 @@ static char *strdup_null(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static int pending_copy(struct pending *p, const struct source_msg *m, const char *name)
+static int pending_new(const struct source_msg *m, const char *name, struct pending **ret)
 {
-	*p = (struct pending){.m = *m};
+	struct pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->m = *m;
 	p->data = malloc(m->len ? m->len : 1);
 	p->kind = strdup_null(m->kind);
 	p->ref = strdup_null(m->ref);
@@ -433,7 +472,7 @@ static int pending_copy(struct pending *p, const struct source_msg *m, const cha
 	p->name = strdup_null(name);
 	if (!p->data || (m->kind && !p->kind) || (m->ref && !p->ref) ||
 	    (m->account && !p->account) || (m->mailbox && !p->mailbox) || (name && !p->name)) {
-		pending_done(p);
+		pending_free(p);
 		return -ENOMEM;
 	}
 	memcpy(p->data, m->data, m->len);
@@ -442,15 +481,127 @@ static int pending_copy(struct pending *p, const struct source_msg *m, const cha
 	p->m.ref = p->ref;
 	p->m.account = p->account;
 	p->m.mailbox = p->mailbox;
+	*ret = p;
 	return 0;
+}
+
+static void extract_into(struct worker *w, struct pending *p)
+{
+	uint64_t start = clock_now_ns();
+	json_t *j = NULL;
+	char *why = NULL;
+	int r = ingest_extract(w, p->m.data, p->m.len, p->m.full_size, &j, &why);
+
+	p->j = j;
+	p->why = why;
+	p->extract_r = r;
+	p->duration_us = p->store_us + elapsed_us(start);
+}
+
+static void *extract_thread(void *userdata)
+{
+	struct group *g = userdata;
+
+	pthread_mutex_lock(&g->lock);
+	for (;;) {
+		struct pending *p = g->head;
+
+		if (!p) {
+			if (g->stop)
+				break;
+			pthread_cond_wait(&g->cond, &g->lock);
+			continue;
+		}
+		g->head = p->next;
+		if (!g->head)
+			g->tail = NULL;
+		pthread_mutex_unlock(&g->lock);
+		extract_into(g->worker, p);
+		pthread_mutex_lock(&g->lock);
+		p->extracted = true;
+		g->in_flight--;
+		pthread_cond_broadcast(&g->cond);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return NULL;
+}
+
+static void group_init(struct group *g, struct worker *w)
+{
+	g->worker = w;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	/* without the thread, messages are extracted as they are submitted */
+	g->thread_on = pthread_create(&g->thread, NULL, extract_thread, g) == 0;
 }
 
 static void group_clear(struct group *g)
 {
 	for (size_t i = 0; i < g->n; i++)
-		pending_done(&g->items[i]);
+		pending_free(g->items[i]);
 	g->n = 0;
 	g->bytes = 0;
+	g->written = 0;
+}
+
+static void group_done(struct group *g)
+{
+	if (g->thread_on) {
+		pthread_mutex_lock(&g->lock);
+		g->stop = true;
+		pthread_cond_broadcast(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+		pthread_join(g->thread, NULL);
+		g->thread_on = false;
+	}
+	if (g->worker) {
+		pthread_mutex_destroy(&g->lock);
+		pthread_cond_destroy(&g->cond);
+	}
+	group_clear(g);
+	free(g->items);
+}
+
+static void submit(struct group *g, struct pending *p)
+{
+	p->submitted = true;
+	if (!g->thread_on) {
+		extract_into(g->worker, p);
+		p->extracted = true;
+		return;
+	}
+	pthread_mutex_lock(&g->lock);
+	if (g->tail)
+		g->tail->next = p;
+	else
+		g->head = p;
+	g->tail = p;
+	g->in_flight++;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static bool is_extracted(struct group *g, struct pending *p)
+{
+	bool done;
+
+	if (!g->thread_on)
+		return p->extracted;
+	pthread_mutex_lock(&g->lock);
+	done = p->extracted;
+	pthread_mutex_unlock(&g->lock);
+	return done;
+}
+
+/* Waits until the thread has extracted everything submitted. */
+static void drain(struct group *g)
+{
+	if (!g->thread_on)
+		return;
+	pthread_mutex_lock(&g->lock);
+	while (g->in_flight > 0)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* Something in the group failed: roll it back and record its messages one
@@ -460,6 +611,7 @@ static int group_replay(struct parse_run *run, struct source *s, const char *why
 	struct group *g = &run->g;
 	int r = 0;
 
+	drain(g);
 	if (g->open)
 		(void)db_rollback(run->db);
 	g->open = false;
@@ -468,7 +620,7 @@ static int group_replay(struct parse_run *run, struct source *s, const char *why
 		    "one by one",
 		    g->n, why);
 	for (size_t i = 0; i < g->n && r >= 0; i++) {
-		struct pending *p = &g->items[i];
+		struct pending *p = g->items[i];
 
 		r = store_and_parse(run, &p->m, p->name, p);
 		if (r >= 0)
@@ -476,6 +628,35 @@ static int group_replay(struct parse_run *run, struct source *s, const char *why
 	}
 	group_clear(g);
 	return r;
+}
+
+/* Writes, in order, the messages whose extraction is done; with wait, all of
+ * them. -ENOMEM is fatal; another error replays the group. */
+static int group_write(struct parse_run *run, struct source *s, bool wait)
+{
+	struct group *g = &run->g;
+	char why[sizeof(g->items[0]->st.reason)];
+	int r;
+
+	if (wait)
+		drain(g);
+	for (; g->written < g->n; g->written++) {
+		struct pending *p = g->items[g->written];
+
+		if (!p->submitted)
+			continue;
+		if (!is_extracted(g, p))
+			return 0;
+		if (p->extract_r == -ENOMEM)
+			return -ENOMEM;
+		r = ingest_write_in_transaction(run->db, p->res.message_id, p->res.newsletter_id,
+						p->j, p->why, p->duration_us, &p->st);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "%s", p->st.reason);
+			return group_replay(run, s, why);
+		}
+	}
+	return 0;
 }
 
 /* A message of the committed group: logged, counted, its file written, acked. */
@@ -506,13 +687,16 @@ static int group_commit(struct parse_run *run, struct source *s)
 
 	if (!g->open)
 		return 0;
+	r = group_write(run, s, true);
+	if (r < 0 || !g->open) /* fatal, or replayed */
+		return r;
 	r = db_commit(run->db);
 	if (r < 0)
 		return group_replay(run, s, db_error(run->db));
 	g->open = false;
 	g->commits++;
 	for (size_t i = 0; i < g->n; i++) {
-		r = group_finish(run, s, &g->items[i]);
+		r = group_finish(run, s, g->items[i]);
 		if (r < 0 && ret == 0)
 			ret = r;
 	}
@@ -520,8 +704,9 @@ static int group_commit(struct parse_run *run, struct source *s)
 	return ret;
 }
 
-/* Stores and writes the message in the open group (opened when none is),
- * then commits the group when it is full or old enough. */
+/* Stores the message in the open group (opened when none is) and hands it
+ * to the extraction thread; writes what has been extracted; commits the
+ * group when it is full or old enough. */
 static int group_add(struct parse_run *run, struct source *s, const struct source_msg *m,
 		     const char *name)
 {
@@ -532,17 +717,16 @@ static int group_add(struct parse_run *run, struct source *s, const struct sourc
 
 	if (g->n == g->cap) {
 		size_t cap = g->cap ? 2 * g->cap : 16;
-		struct pending *items = reallocarray(g->items, cap, sizeof(*items));
+		struct pending **items = reallocarray(g->items, cap, sizeof(*items));
 		if (!items)
 			return -ENOMEM;
 		g->items = items;
 		g->cap = cap;
 	}
-	p = &g->items[g->n];
-	r = pending_copy(p, m, name);
+	r = pending_new(m, name, &p);
 	if (r < 0)
 		return r;
-	g->n++;
+	g->items[g->n++] = p;
 	g->bytes += m->len;
 	if (!g->open) {
 		r = db_begin(run->db);
@@ -554,17 +738,12 @@ static int group_add(struct parse_run *run, struct source *s, const struct sourc
 	r = store_message_in_transaction(run->store, run->db, &p->m, &p->res);
 	if (r < 0)
 		return group_replay(run, s, db_error(run->db));
-	if (p->res.outcome == STORE_STORED) {
-		r = ingest_extract(run->worker, m->data, m->len, m->full_size, &p->j, &p->why);
-		if (r == -ENOMEM)
-			return r;
-		p->extracted = true;
-		p->duration_us = elapsed_us(start);
-		r = ingest_write_in_transaction(run->db, p->res.message_id, p->res.newsletter_id,
-						p->j, p->why, p->duration_us, &p->st);
-		if (r < 0)
-			return group_replay(run, s, p->st.reason);
-	}
+	p->store_us = elapsed_us(start);
+	if (p->res.outcome == STORE_STORED)
+		submit(g, p);
+	r = group_write(run, s, false);
+	if (r < 0 || !g->open)
+		return r;
 	if (g->n >= run->o.commit_every || g->bytes >= GROUP_MAX_BYTES ||
 	    clock_now_ns() - g->start_ns >= (uint64_t)run->o.commit_ms * 1000000u)
 		return group_commit(run, s);
@@ -749,14 +928,15 @@ static int run(int argc, char **argv, struct cli *cli)
 	r = open_output_dir(run.o.output_dir);
 	r = r ?: open_database(&run);
 	r = r ?: start_worker(&run);
+	if (r == 0 && !run.o.dry_run && run.o.commit_every > 1)
+		group_init(&run.g, run.worker);
 	if (r == 0) {
 		progress_init(&run.p, argv + optind, argc - optind);
 		for (int i = optind; i < argc && r >= 0; i++)
 			r = parse_file(&run, argv[i]);
 		r = finish(&run, r);
 	}
-	group_clear(&run.g);
-	free(run.g.items);
+	group_done(&run.g);
 	worker_free(run.worker);
 	store_free(run.store);
 	db_free(run.db);

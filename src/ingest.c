@@ -12,11 +12,11 @@
 #include "strutil.h"
 #include "worker.h"
 
-int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
-		   char **ret_reason)
+int ingest_extract_text(struct worker *w, const char *raw, size_t len, size_t full_size, char **ret,
+			char **ret_reason)
 {
 	_cleanup_free_ char *text = NULL;
-	json_error_t jerr;
+	size_t n;
 	int r;
 
 	*ret = NULL;
@@ -28,6 +28,27 @@ int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_si
 			   ? -ENOMEM
 			   : -EFBIG;
 	r = worker_process(w, raw, len, &text, ret_reason);
+	if (r < 0)
+		return r;
+	/* what the pipeline prints (json_dumps): an object, nothing around it */
+	n = strlen(text);
+	if (n < 2 || text[0] != '{' || text[n - 1] != '}')
+		return asprintf(ret_reason, "the worker's result is not a JSON object") < 0
+			   ? -ENOMEM
+			   : -EBADMSG;
+	*ret = TAKE_PTR(text);
+	return 0;
+}
+
+int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
+		   char **ret_reason)
+{
+	_cleanup_free_ char *text = NULL;
+	json_error_t jerr;
+	int r;
+
+	*ret = NULL;
+	r = ingest_extract_text(w, raw, len, full_size, &text, ret_reason);
 	if (r < 0)
 		return r;
 	*ret = json_loads(text, 0, &jerr);

@@ -25,6 +25,10 @@ struct worker;
  * *ret_reason, -ENOMEM. */
 int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
 		   char **ret_reason);
+/* The same, the worker's JSON text as it is (an object as json_dumps()
+ * prints it with JSON_INDENT(2)), for a caller that only prints it. */
+int ingest_extract_text(struct worker *w, const char *raw, size_t len, size_t full_size, char **ret,
+			char **ret_reason);
 
 /* Records the outcome of stored message message_id: result (from
  * ingest_extract) or, when result is NULL, the failure reason. duration_us

@@ -90,6 +90,8 @@ EXTRA_DIST += tests/itest-migrate-roundtrip.sh tests/itest-migrate-sql.sh \
 	tests/fixtures/divemap-0092.sql tests/fixtures/sites-divemap.sql
 TESTS += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
 EXTRA_DIST += tests/itest-parse-store.sh tests/itest-parse-hostile.sh tests/itest-parse-dryrun.sh
+TESTS += tests/itest-parse-group.sh
+EXTRA_DIST += tests/itest-parse-group.sh
 check_PROGRAMS += tests/itest-migrate-ensure
 TESTS += tests/itest-migrate-ensure
 tests_itest_migrate_ensure_SOURCES = tests/itest-migrate-ensure.c
