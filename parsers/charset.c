@@ -62,6 +62,23 @@ bool charset_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+size_t charset_utf8_mask(char *s, size_t len)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t k = utf8_seq_len(p + i, len - i);
+		if (k > 0) {
+			i += k;
+			continue;
+		}
+		p[i++] = '?';
+		n++;
+	}
+	return n;
+}
+
 int charset_utf8_repair(const char *s, size_t len, struct buf *out, unsigned *warnings)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -19,6 +19,9 @@
 
 bool charset_utf8_valid(const char *s, size_t len);
 
+/* Overwrites each byte of s that is not part of valid UTF-8 (and each NUL)
+ * with '?', keeping every offset; returns how many. */
+size_t charset_utf8_mask(char *s, size_t len);
 /* Copies UTF-8, replacing invalid sequences and NUL bytes by U+FFFD. */
 int charset_utf8_repair(const char *s, size_t len, struct buf *out, unsigned *warnings);
 

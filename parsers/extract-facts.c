@@ -163,24 +163,23 @@ static size_t next_char(const char *t, size_t len, size_t p)
 	return p;
 }
 
-static int scan_rule(struct ex *x, const struct rule *rule)
+/* Every match of rule from pos on, within line l or, for RULES_WHOLE_TEXT,
+ * anywhere. */
+static int scan_from(struct ex *x, struct rules_scan *scan, const struct rule *rule, size_t l,
+		     size_t pos)
 {
-	size_t pos = 0;
-
-	while (pos <= x->len) {
+	for (;;) {
 		struct rule_match m;
-		int k = rules_match(x->rules, rule, x->text, x->len, pos, &m);
+		int k = rules_scan_match(scan, rule, l, pos, &m);
 		if (k == 0)
-			break;
+			return 0;
 		if (k == -E2BIG) {
-			size_t l = line_of(x, pos);
+			size_t at = l == RULES_WHOLE_TEXT ? line_of(x, pos) : l;
 			k = ex_warn(x, "rule %s: match limit hit on line %zu, line skipped",
-				    rule_id(rule), l + 1);
-			if (k < 0)
+				    rule_id(rule), at + 1);
+			if (k < 0 || l != RULES_WHOLE_TEXT || at + 1 >= x->n_lines)
 				return k;
-			if (l + 1 >= x->n_lines)
-				break;
-			pos = x->lines[l + 1].start;
+			pos = x->lines[at + 1].start;
 			continue;
 		}
 		if (k < 0)
@@ -189,6 +188,23 @@ static int scan_rule(struct ex *x, const struct rule *rule)
 		if (k < 0)
 			return k;
 		pos = m.end > m.start ? m.end : next_char(x->text, x->len, m.start);
+	}
+}
+
+/* Every match of rule: line by line on the lines that may hold one, or
+ * through the whole text for a rule that crosses lines. */
+static int scan_rule(struct ex *x, struct rules_scan *scan, const struct rule *rule)
+{
+	if (rule_crosses_lines(rule))
+		return rules_scan_may_match(scan, rule, RULES_WHOLE_TEXT)
+			   ? scan_from(x, scan, rule, RULES_WHOLE_TEXT, 0)
+			   : 0;
+	for (size_t l = 0; l < x->n_lines; l++) {
+		if (x->lines[l].quoted || !rules_scan_may_match(scan, rule, l))
+			continue;
+		int k = scan_from(x, scan, rule, l, x->lines[l].start);
+		if (k < 0)
+			return k;
 	}
 	return 0;
 }
@@ -282,8 +298,13 @@ static int by_position(const void *pa, const void *pb)
 
 int ex_collect_hits(struct ex *x)
 {
+	_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
+	int k = rules_scan_new(x->rules, x->text, x->len, &scan);
+
+	if (k < 0)
+		return k;
 	for (size_t i = 0; i < rules_count(x->rules); i++) {
-		int k = scan_rule(x, rules_get(x->rules, i));
+		k = scan_rule(x, scan, rules_get(x->rules, i));
 		if (k < 0)
 			return k;
 	}

@@ -16,8 +16,10 @@
  * each region into trips. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
 #include "cleanup.h"
 #include "extract-private.h"
 #include "strutil.h"
@@ -657,6 +659,8 @@ static int read_text(struct ex *x, size_t max)
 	if (x->len > max) {
 		const char *nl = memrchr(x->text, '\n', max);
 		x->len = nl ? (size_t)(nl - x->text) : max;
+		while (x->len > 0 && ((unsigned char)x->text[x->len] & 0xC0) == 0x80)
+			x->len--; /* not inside a character */
 		k = ex_warn(x, "only the first %zu bytes of the text were read", x->len);
 		if (k < 0)
 			return k;
@@ -665,11 +669,39 @@ static int read_text(struct ex *x, size_t max)
 	return k < 0 ? k : ex_collect_hits(x);
 }
 
-int extract_run(const struct rules *rules, const struct extract_input *in,
+/* A copy of s[0..n) with what is not UTF-8 masked, or NULL in *ret when
+ * there is nothing to mask: the rules match valid UTF-8 only. */
+static int masked_copy(const char *s, size_t n, char **ret)
+{
+	*ret = NULL;
+	if (charset_utf8_valid(s, n))
+		return 0;
+	*ret = malloc(n + 1);
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, s, n);
+	(*ret)[n] = '\0';
+	charset_utf8_mask(*ret, n);
+	return 0;
+}
+
+int extract_run(const struct rules *rules, const struct extract_input *input,
 		struct extract_result **ret, char **reterr_reason)
 {
-	struct ex x = {.rules = rules, .in = in, .text = in->text, .len = in->len};
+	_cleanup_free_ char *text = NULL, *subject = NULL;
+	struct extract_input in_valid = *input;
+	const struct extract_input *in = &in_valid;
+	struct ex x = {.rules = rules, .in = in};
 	int k;
+
+	if (masked_copy(input->text, input->len, &text) < 0 ||
+	    (input->subject &&
+	     masked_copy(input->subject, strnlen(input->subject, EXTRACT_MAX_TEXT), &subject) < 0))
+		return -ENOMEM;
+	in_valid.text = text ?: input->text;
+	in_valid.subject = subject ?: input->subject;
+	x.text = in->text;
+	x.len = in->len;
 
 	if (!dates_valid(in->ref.y, in->ref.m, in->ref.d)) {
 		if (reterr_reason)

@@ -11,8 +11,10 @@ libdivemap_a_SOURCES += \
 	parsers/alias-index-private.h parsers/alias-index-postings.c \
 	parsers/alias-index-score.c
 libdivemap_a_SOURCES += \
+	parsers/fold.c parsers/fold.h \
 	parsers/rules.c parsers/rules.h parsers/rules-private.h \
-	parsers/rules-parse.c parsers/rules-compile.c \
+	parsers/rules-parse.c parsers/rules-compile.c parsers/rules-scan.c \
+	parsers/rules-prefilter.c \
 	parsers/dates.c parsers/dates.h
 libdivemap_a_SOURCES += \
 	parsers/extract.c parsers/extract.h parsers/extract-private.h \

@@ -16,11 +16,11 @@
 #include <strings.h>
 
 #include <libetpan/libetpan.h>
-#include <utf8proc.h>
 
 #include "buf.h"
 #include "charset.h"
 #include "cleanup.h"
+#include "fold.h"
 #include "html-text.h"
 #include "mime-decode.h"
 #include "strutil.h"
@@ -413,15 +413,13 @@ static const char *const stub_phrases[] = {"view this email in your browser",
 
 static bool line_is_stub(const char *line, size_t n)
 {
-	utf8proc_uint8_t *folded = NULL;
+	char *folded;
 	bool hit = false;
 
-	if (n == 0 || n > 1024 ||
-	    utf8proc_map((const utf8proc_uint8_t *)line, (utf8proc_ssize_t)n, &folded,
-			 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_DECOMPOSE) < 0)
+	if (n == 0 || n > 1024 || !(folded = fold_text(line, n)))
 		return false;
 	for (size_t k = 0; k < ELEMENTSOF(stub_phrases) && !hit; k++)
-		hit = strstr((const char *)folded, stub_phrases[k]) != NULL;
+		hit = strstr(folded, stub_phrases[k]) != NULL;
 	free(folded);
 	return hit;
 }

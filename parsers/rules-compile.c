@@ -122,7 +122,7 @@ static int expand_vocab(const struct vocab *v, const char *group, struct buf *ou
 	return k < 0 ? k : buf_putc(out, ')');
 }
 
-static const struct define *define_find(const struct rules *r, const char *name)
+const struct define *rules_define_find(const struct rules *r, const char *name)
 {
 	for (size_t i = r->n_defines; i > 0; i--)
 		if (streq(r->defines[i - 1].name, name))
@@ -165,7 +165,7 @@ static int expand(const struct rules *r, const char *p, struct buf *out, int dep
 			capture = false;
 		}
 		const struct vocab *v = rules_vocab_find(r, name);
-		const struct define *d = v ? NULL : define_find(r, name);
+		const struct define *d = v ? NULL : rules_define_find(r, name);
 		if (v)
 			k = expand_vocab(v, capture ? group : NULL, out);
 		else if (d) {
@@ -201,6 +201,36 @@ static int fold_vocabs(struct rules *r)
 	return rules_vocab_index(r);
 }
 
+/* The numbers of the groups the engine reads by name, looked up once. */
+static int group_numbers(struct rules *r, struct rule *rule)
+{
+	PCRE2_SPTR first[_RG_MAX], last[_RG_MAX];
+	int esz[_RG_MAX];
+	uint32_t groups;
+	size_t n = 0;
+
+	(void)pcre2_pattern_info(rule->code, PCRE2_INFO_CAPTURECOUNT, &groups);
+	if (groups > r->max_groups)
+		r->max_groups = groups;
+	for (int g = 0; g < _RG_MAX; g++) {
+		esz[g] = pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)rules_group_name(g),
+							&first[g], &last[g]);
+		rule->g0[g] = n;
+		if (esz[g] > 0)
+			n += (size_t)(last[g] - first[g]) / (size_t)esz[g] + 1;
+	}
+	rule->g0[_RG_MAX] = n;
+	if (n == 0)
+		return 0;
+	rule->gnums = calloc(n, sizeof(unsigned short));
+	if (!rule->gnums)
+		return -ENOMEM;
+	for (int g = 0; g < _RG_MAX; g++)
+		for (size_t i = rule->g0[g]; esz[g] > 0 && first[g] <= last[g]; first[g] += esz[g])
+			rule->gnums[i++] = (unsigned short)(first[g][0] << 8 | first[g][1]);
+	return 0;
+}
+
 static int compile_one(struct rules *r, struct rule *rule, char **err)
 {
 	_cleanup_buf_ struct buf exp = BUF_INIT(RULES_PATTERN_MAX);
@@ -223,10 +253,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 	if (k < 0)
 		return rules_fail(err, k, rule->file, rule->line, "pattern is not UTF-8 in",
 				  rule->id);
-	rule->code = pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
-				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP |
-				       PCRE2_CASELESS | PCRE2_DUPNAMES | PCRE2_MULTILINE,
-				   &code, &off, NULL);
+	rule->code =
+	    pcre2_compile((PCRE2_SPTR)buf_str(&folded), folded.len,
+			  PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES | PCRE2_MULTILINE,
+			  &code, &off, NULL);
 	if (!rule->code) {
 		PCRE2_UCHAR msg[256];
 		_cleanup_free_ char *where = NULL;
@@ -238,9 +268,10 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 	}
 	/* The interpreter gives the same answers; DIVEMAP_RULES_NO_JIT=1 picks it
 	 * (valgrind cannot follow JIT code). */
+	rule->crosses_lines = prefilter_crosses_lines(buf_str(&folded));
 	if (!getenv("DIVEMAP_RULES_NO_JIT"))
-		(void)pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
-	return 0;
+		rule->jit = pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE) == 0;
+	return group_numbers(r, rule);
 }
 
 int rules_compile(struct rules *r, char **err)
@@ -250,5 +281,7 @@ int rules_compile(struct rules *r, char **err)
 	for (size_t i = 0; i < r->n_rules && k != -ENOMEM; i++)
 		if ((k = compile_one(r, &r->rules[i], err)) < 0)
 			first = first ?: k; /* report every bad pattern */
-	return k == -ENOMEM ? k : first;
+	if (k == -ENOMEM || first < 0)
+		return k == -ENOMEM ? k : first;
+	return prefilter_build(r);
 }

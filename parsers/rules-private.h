@@ -5,6 +5,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "rules.h"
@@ -33,6 +34,11 @@ struct rule {
 	unsigned line;
 	enum rule_kind kind;
 	pcre2_code *code;
+	bool jit;                 /* JIT-compiled: matched through pcre2_jit_match() */
+	bool crosses_lines;       /* can match a line break: matched on the whole text */
+	unsigned short *gnums;    /* group numbers of the rule_group names, */
+	size_t g0[_RG_MAX + 1];   /* names[g] at gnums[g0[g]..g0[g + 1]) (DUPNAMES) */
+	struct prefilter *filter; /* what a line must contain to be worth matching */
 };
 
 struct rules {
@@ -46,6 +52,8 @@ struct rules {
 	size_t n_defines;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jit_stack;
+	uint32_t max_groups; /* the most capture groups of any rule, for match data */
+	struct prefilter_index *prefilter;
 	char version[65];
 };
 
@@ -53,7 +61,21 @@ struct rules {
 int rules_read_dir(struct rules *r, const char *dir, bool required, struct buf *all,
 		   char **reterr_reason);
 int rules_compile(struct rules *r, char **reterr_reason);
+const struct define *rules_define_find(const struct rules *r, const char *name);
+/* rules-prefilter.c: what each rule needs a line to contain */
+struct prefilter_lines;
+int prefilter_build(struct rules *r);
+void prefilter_index_free(struct prefilter_index *ix);
+void prefilter_free(struct prefilter *f);
+int prefilter_lines_new(const struct rules *r, const char *text, size_t len, const size_t *starts,
+			size_t n_lines, struct prefilter_lines **ret);
+void prefilter_lines_free(struct prefilter_lines *pl);
+bool prefilter_line_ok(const struct prefilter_lines *pl, const struct prefilter *f, size_t line);
+/* Whether a compiled pattern (as given to PCRE2) can match or look at a line
+ * break: such a rule is matched against the whole text, not line by line. */
+bool prefilter_crosses_lines(const char *pattern);
 /* rules.c */
+const char *rules_group_name(enum rule_group g);
 int rules_fail(char **reterr_reason, int r, const char *file, unsigned line, const char *msg,
 	       const char *arg);
 int rules_kind_from_name(const char *s);

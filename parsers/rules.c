@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include "buf.h"
 #include "cleanup.h"
+#include "fold.h"
 #include "rules-private.h"
 #include "strutil.h"
 
@@ -54,6 +56,11 @@ static const char *const group_names[_RG_MAX] = {
     [RG_MINUTES] = "minutes", [RG_LEVEL] = "level", [RG_COUNT] = "count", [RG_SITE] = "site",
 };
 
+const char *rules_group_name(enum rule_group g)
+{
+	return g < _RG_MAX ? group_names[g] : NULL;
+}
+
 const char *rule_kind_name(enum rule_kind k)
 {
 	return k < _RK_MAX ? kind_names[k] : NULL;
@@ -93,15 +100,7 @@ _printf_(5, 6) static int fail(char **reterr_reason, int r, const char *file, un
 
 char *rules_fold(const char *s, size_t n)
 {
-	utf8proc_uint8_t *out = NULL;
-	utf8proc_ssize_t r;
-
-	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &out,
-			 UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD |
-			     UTF8PROC_STRIPMARK);
-	if (r < 0)
-		return strndup(s, n);
-	return (char *)out;
+	return fold_text(s, n);
 }
 
 /* Runs of white space become one space; none at either end. */
@@ -295,6 +294,8 @@ static void rule_done(struct rule *rule)
 	free(rule->id);
 	free(rule->source);
 	free(rule->file);
+	free(rule->gnums);
+	prefilter_free(rule->filter);
 	pcre2_code_free(rule->code);
 }
 
@@ -327,6 +328,7 @@ struct rules *rules_free(struct rules *r)
 		free(r->defines[i].file);
 	}
 	free(r->defines);
+	prefilter_index_free(r->prefilter);
 	pcre2_match_context_free(r->mctx);
 	pcre2_jit_stack_free(r->jit_stack);
 	free(r);
@@ -362,52 +364,6 @@ void rules_set_limits(struct rules *r, unsigned match_limit, unsigned depth_limi
 {
 	pcre2_set_match_limit(r->mctx, match_limit ? match_limit : RULES_MATCH_LIMIT_DEFAULT);
 	pcre2_set_depth_limit(r->mctx, depth_limit ? depth_limit : RULES_DEPTH_LIMIT_DEFAULT);
-}
-
-int rules_match(const struct rules *r, const struct rule *rule, const char *text, size_t len,
-		size_t start, struct rule_match *ret)
-{
-	pcre2_match_data *md;
-	PCRE2_SIZE *ov;
-	int rc;
-
-	md = pcre2_match_data_create_from_pattern(rule->code, NULL);
-	if (!md)
-		return -ENOMEM;
-	rc = pcre2_match(rule->code, (PCRE2_SPTR)text, len, start, 0, md, r->mctx);
-	if (rc < 0) {
-		pcre2_match_data_free(md);
-		if (rc == PCRE2_ERROR_NOMATCH)
-			return 0;
-		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
-		    rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_HEAPLIMIT)
-			return -E2BIG;
-		return -EINVAL;
-	}
-	ov = pcre2_get_ovector_pointer(md);
-	ret->start = ov[0];
-	ret->end = ov[1];
-	for (int g = 0; g < _RG_MAX; g++) {
-		PCRE2_SPTR first, last;
-		int esz;
-
-		ret->gs[g] = ret->ge[g] = (size_t)-1;
-		esz = pcre2_substring_nametable_scan(rule->code, (PCRE2_SPTR)group_names[g], &first,
-						     &last);
-		if (esz <= 0)
-			continue;
-		/* the first set group of that name (names may repeat) */
-		for (PCRE2_SPTR e = first; e <= last; e += esz) {
-			unsigned num = (unsigned)(e[0] << 8 | e[1]);
-			if (num < (unsigned)rc && ov[2 * num] != PCRE2_UNSET) {
-				ret->gs[g] = ov[2 * num];
-				ret->ge[g] = ov[2 * num + 1];
-				break;
-			}
-		}
-	}
-	pcre2_match_data_free(md);
-	return 1;
 }
 
 /* The newer result when it is not 0, else the older one. */

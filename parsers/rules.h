@@ -10,7 +10,10 @@
 #ifndef DIVEMAP_RULES_H
 #define DIVEMAP_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "cleanup.h"
 
 struct rules;
 struct rule;
@@ -91,10 +94,32 @@ const struct rule *rules_get(const struct rules *r, size_t i);
 const char *rule_id(const struct rule *rule);
 enum rule_kind rule_kind(const struct rule *rule);
 const char *rule_kind_name(enum rule_kind k);
-/* Matches rule at or after start in text[0..len). 1 = match, 0 = none,
- * -E2BIG = match or depth limit hit, other negative errno on failure. */
+/* Matches rule at or after start in the UTF-8 text[0..len). 1 = match,
+ * 0 = none, -E2BIG = match or depth limit hit, -EILSEQ: text not UTF-8,
+ * other negative errno on failure. */
 int rules_match(const struct rules *r, const struct rule *rule, const char *text, size_t len,
 		size_t start, struct rule_match *ret);
+/* Matching a text: rules_scan_new() looks at the text once (its lines, and
+ * what each contains, so that a rule is only tried on lines that can hold a
+ * match of it) and keeps the match data every rule reuses. The text must be
+ * valid UTF-8 (-EILSEQ otherwise). A rule whose pattern cannot match a line
+ * break is matched line by line; one that can (\n, \s, [^x]...) on the whole
+ * text (rules/README.md). */
+struct rules_scan;
+#define RULES_WHOLE_TEXT ((size_t)-1)
+int rules_scan_new(const struct rules *r, const char *text, size_t len, struct rules_scan **ret);
+struct rules_scan *rules_scan_free(struct rules_scan *s);
+size_t rules_scan_lines(const struct rules_scan *s);
+bool rule_crosses_lines(const struct rule *rule);
+/* Whether line i (0-based, split at '\n'), or any line for
+ * RULES_WHOLE_TEXT, contains what rule needs. */
+bool rules_scan_may_match(const struct rules_scan *s, const struct rule *rule, size_t line);
+/* Matches rule at or after byte start, within line i or the whole text
+ * (RULES_WHOLE_TEXT). 1 = match, 0 = none, -E2BIG = match or depth limit
+ * hit, other negative errno. */
+int rules_scan_match(struct rules_scan *s, const struct rule *rule, size_t line, size_t start,
+		     struct rule_match *ret);
+DEFINE_CLEANUP_FUNC(struct rules_scan, rules_scan_free)
 /* A vocabulary's words as a NULL-terminated array (NULL: no such vocabulary). */
 const char *const *rules_vocab(const struct rules *r, const char *name);
 /* The key of the entry whose word equals s[0..n) ignoring case and accents:

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "charset.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "extract.h"
@@ -292,6 +293,141 @@ static void test_rules_check_command(void **state)
 	remove_dir(bad);
 }
 
+/* The lines rules_scan_may_match() rules out hold no match: every packaged
+ * rule on every line of the test messages, against matching each line on
+ * its own without the filter. */
+static void test_rules_scan_filter_never_hides_a_match(void **state)
+{
+	_cleanup_free_ char *dir = rules_dir();
+	const char *top = getenv("top_srcdir");
+	const char *sets[] = {"tests/corpus/messages", "tests/holdout/messages",
+			      "tests/holdout2/messages"};
+	struct rules *r = NULL;
+	char *err = NULL;
+	size_t lines = 0, skipped = 0;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	for (size_t d = 0; d < ELEMENTSOF(sets); d++) {
+		_cleanup_free_ char *cmd = NULL;
+		char path[4096];
+		FILE *ls;
+
+		assert_true(asprintf(&cmd, "ls %s/%s/*.eml", top ? top : ".", sets[d]) > 0);
+		ls = popen(cmd, "r");
+		assert_non_null(ls);
+		while (fgets(path, sizeof(path), ls)) {
+			_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
+			_cleanup_free_ char *text = NULL;
+			size_t len = 0, start = 0, line = 0;
+			FILE *f;
+
+			path[strcspn(path, "\n")] = '\0';
+			f = fopen(path, "re");
+			assert_non_null(f);
+			assert_true(getdelim(&text, &len, '\0', f) > 0);
+			fclose(f);
+			len = strlen(text);
+			charset_utf8_mask(text, len);
+			assert_int_equal(rules_scan_new(r, text, len, &scan), 0);
+			for (size_t p = 0; p <= len; p++) {
+				if (p < len && text[p] != '\n')
+					continue;
+				for (size_t i = 0; i < rules_count(r); i++) {
+					const struct rule *rule = rules_get(r, i);
+					struct rule_match m;
+					bool may = rules_scan_may_match(scan, rule, line);
+					if (rule_crosses_lines(rule))
+						continue;
+					lines++;
+					skipped += !may;
+					if (!may && rules_match(r, rule, text, p, start, &m) == 1)
+						fail_msg(
+						    "%s: line %zu: rule %s matches '%.*s' but was "
+						    "ruled out",
+						    path, line + 1, rule_id(rule),
+						    (int)(m.end - m.start), text + m.start);
+				}
+				start = p + 1;
+				line++;
+			}
+			assert_int_equal(line, rules_scan_lines(scan));
+		}
+		pclose(ls);
+	}
+	/* and it does rule out most */
+	assert_true(skipped > lines / 2);
+	rules_free(r);
+}
+
+/* A pattern that cannot match a line break is matched line by line; one
+ * that can is matched on the whole text. */
+static void test_rules_scan_line_by_line(void **state)
+{
+	char *dir = make_dir("x.rules",
+			     "[vocab month]\n1 = Ιανουάριος, Ιανουαρίου, Γενάρη\n"
+			     "[rules]\nt.line date \\d+\\h*{month}\n"
+			     "t.wrap date \\d+\\s*{month}\n",
+			     NULL);
+	const char *text = "στις 3\nΓΕΝΑΡΗ\n4 ιανουαριου";
+	_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
+	const struct rule *line, *wrap;
+	struct rules *r = NULL;
+	struct rule_match m;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	line = rules_get(r, 0);
+	wrap = rules_get(r, 1);
+	assert_false(rule_crosses_lines(line));
+	assert_true(rule_crosses_lines(wrap));
+	assert_int_equal(rules_scan_new(r, text, strlen(text), &scan), 0);
+	assert_int_equal(rules_scan_lines(scan), 3);
+	/* "3" and the month are on two lines: neither holds both a digit and a
+	 * month word, the third does */
+	assert_false(rules_scan_may_match(scan, line, 0));
+	assert_false(rules_scan_may_match(scan, line, 1));
+	assert_true(rules_scan_may_match(scan, line, 2));
+	assert_int_equal(rules_scan_match(scan, line, 0, 0, &m), 0);
+	assert_int_equal(rules_scan_match(scan, line, 2, 0, &m), 1);
+	assert_int_equal(m.start, strlen("στις 3\nΓΕΝΑΡΗ\n"));
+	assert_true(rules_scan_may_match(scan, wrap, RULES_WHOLE_TEXT));
+	assert_int_equal(rules_scan_match(scan, wrap, RULES_WHOLE_TEXT, 0, &m), 1);
+	assert_int_equal(m.start, strlen("στις "));
+	assert_int_equal(m.end, strlen("στις 3\nΓΕΝΑΡΗ"));
+	rules_free(r);
+	remove_dir(dir);
+}
+
+/* What a rule needs: optional parts and either branch of an alternation
+ * need nothing of their own; text that is not UTF-8 is refused. */
+static void test_rules_scan_requirements(void **state)
+{
+	char *dir = make_dir("x.rules",
+			     "[vocab weekday]\n6 = Σάββατο, Saturday\n"
+			     "[define]\nclock = (?<hour>\\d{1,2}):(?<min>\\d\\d)\n"
+			     "[rules]\nt.opt date (?:{weekday}\\h+)?\\d+/\\d+\n"
+			     "t.alt price (?:τιμή|price)\\h*\\d+\n"
+			     "t.def time meet\\h+{clock}\n",
+			     NULL);
+	const char *text = "4/5\nτιμη 40\nPrice: none\nmeet 9:30\nmeet me\n";
+	_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
+	struct rules *r = NULL;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	assert_int_equal(rules_scan_new(r, text, strlen(text), &scan), 0);
+	assert_true(rules_scan_may_match(scan, rules_get(r, 0), 0));
+	assert_false(rules_scan_may_match(scan, rules_get(r, 0), 4));
+	assert_true(rules_scan_may_match(scan, rules_get(r, 1), 1));
+	assert_false(rules_scan_may_match(scan, rules_get(r, 1), 2)); /* no digit */
+	assert_false(rules_scan_may_match(scan, rules_get(r, 1), 3));
+	assert_true(rules_scan_may_match(scan, rules_get(r, 2), 3));
+	assert_false(rules_scan_may_match(scan, rules_get(r, 2), 4)); /* no ':' */
+	assert_int_equal(rules_scan_new(r, "\xff", 1, &scan), -EILSEQ);
+	rules_free(r);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +436,9 @@ int main(void)
 	    cmocka_unit_test(test_rules_every_error_is_reported),
 	    cmocka_unit_test(test_rules_empty_dir_is_an_error),
 	    cmocka_unit_test(test_rules_macros_and_accents),
+	    cmocka_unit_test(test_rules_scan_filter_never_hides_a_match),
+	    cmocka_unit_test(test_rules_scan_line_by_line),
+	    cmocka_unit_test(test_rules_scan_requirements),
 	    cmocka_unit_test(test_rules_override_replaces_and_adds),
 	    cmocka_unit_test(test_rules_version_is_stable_and_content_bound),
 	    cmocka_unit_test(test_rules_match_limit_is_reported),
