@@ -65,6 +65,7 @@ static int send_names(struct serve *sv, bool force)
 {
 	_cleanup_free_ char *names = NULL, *print = NULL;
 	size_t len = 0;
+	bool changed;
 	int r;
 
 	sv->names_at = clock_now_us();
@@ -72,7 +73,8 @@ static int send_names(struct serve *sv, bool force)
 	if (r < 0)
 		return log_error_errno(r, "cannot check the dive sites and centers: %s",
 				       db_error(sv->db));
-	if (!force && sv->names_print && streq(print, sv->names_print))
+	changed = !sv->names_print || !streq(print, sv->names_print);
+	if (!force && !changed)
 		return 0;
 	r = names_load(sv->db, &names, &len);
 	if (r < 0)
@@ -81,7 +83,7 @@ static int send_names(struct serve *sv, bool force)
 	r = worker_set_names(sv->worker, names, len);
 	if (r < 0)
 		return log_error_errno(r, "cannot hand the names to the worker: %m");
-	if (sv->names_print)
+	if (sv->names_print && changed)
 		log_info("dive sites, aliases or centers changed: the matcher has them now");
 	free(sv->names_print);
 	sv->names_print = TAKE_PTR(print);

@@ -19,7 +19,7 @@
 
 #define BACKOFF_MIN_US    (1ull * 1000000u)
 #define BACKOFF_MAX_US    (300ull * 1000000u)
-#define DB_BACKOFF_MAX_US (60ull * 1000000u)              /* a database that refuses writes */
+#define DB_BACKOFF_MAX_US (30ull * 1000000u)              /* a database that refuses writes */
 #define PRIORITY_WORK     (SD_EVENT_PRIORITY_NORMAL + 10) /* after signals and I/O */
 
 struct daemon;
@@ -140,8 +140,9 @@ static void check_ready(struct daemon *d)
 	(void)notify_ready(line);
 	for (size_t i = 0; i < d->n_src; i++)
 		n_ok += d->src[i].s && !d->src[i].error;
-	log_info("%s: %zu of %zu source%s open", d->reloading ? "reloaded" : "ready", n_ok,
-		 d->n_src, d->n_src == 1 ? "" : "s");
+	/* a reconnect while the database refuses is one of its tries: not news */
+	log_full(d->db_failures ? LOG_DEBUG : LOG_INFO, 0, NULL, "%s: %zu of %zu source%s open",
+		 d->reloading ? "reloaded" : "ready", n_ok, d->n_src, d->n_src == 1 ? "" : "s");
 	d->reloading = false;
 }
 
@@ -289,15 +290,21 @@ static void start_connecting(struct daemon *d, uint64_t delay_us);
 static void database_failed(struct daemon *d, int r, const char *ref, const char *why)
 {
 	uint64_t delay = BACKOFF_MIN_US << (d->db_failures < 8 ? d->db_failures : 8);
+	char reason[300];
 
 	delay = jitter(delay > DB_BACKOFF_MAX_US ? DB_BACKOFF_MAX_US : delay);
 	if (d->db_failures == 0) {
 		d->db_failing_since = time(NULL);
+		/* the server's words, else the errno's */
+		errno = -r;
+		if (why && *why)
+			snprintf(reason, sizeof(reason), "%s", why);
+		else
+			snprintf(reason, sizeof(reason), "%m");
 		log_full(LOG_ERR, r, LOG_FIELDS({"DATABASE_STATE", "failing"}),
-			 "database: %s could not be written (%s%s%m): it stays for the next try; "
+			 "database: %s could not be written (%s): it stays for the next try; "
 			 "reconnecting and retrying with back-off (now %.1f s, at most %.0f s)",
-			 ref && *ref ? ref : "a message", why && *why ? why : "",
-			 why && *why ? ", " : "", (double)delay / 1e6,
+			 ref && *ref ? ref : "a message", reason, (double)delay / 1e6,
 			 (double)DB_BACKOFF_MAX_US / 1e6);
 	} else
 		log_debug("database: still refusing (%d), try %u, next in %.1f s", r,

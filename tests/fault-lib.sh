@@ -1,7 +1,8 @@
 #!/bin/bash
 # fault-lib.sh: what tests/fault-*.sh share (sourced). A private MariaDB
 # (tests/mariadb.sh), a maildir of N distinct newsletters made from the test
-# corpus, `divemap-ingest serve` on it, and the checks of the end state.
+# corpus, or the same in the INBOX of a private Dovecot (tests/dovecot.sh),
+# `divemap-ingest serve` on it, and the checks of the end state.
 # Needs top_srcdir and top_builddir (defaults: this tree, the current folder).
 set -euo pipefail
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
@@ -12,7 +13,9 @@ work=$(mktemp -d /tmp/fault.XXXXXX)
 serve_pid=
 cleanup() {
 	[ -n "$serve_pid" ] && kill -KILL "$serve_pid" 2>/dev/null
+	[ -n "${loader_pid:-}" ] && kill -KILL "$loader_pid" 2>/dev/null
 	bash "$top_srcdir/tests/mariadb.sh" stop "$work/db" >/dev/null 2>&1 || true
+	bash "$top_srcdir/tests/dovecot.sh" stop "$work/imap" >/dev/null 2>&1 || true
 	[ -n "${FAULT_KEEP:-}" ] && { echo "kept $work"; return; }
 	rm -rf "$work"
 }
@@ -26,13 +29,15 @@ db_start() {
 	eval "$(bash "$top_srcdir/tests/mariadb.sh" start "$work/db")"
 }
 
-# make_maildir N: N messages in $work/md/new, each a corpus message with a
-# Message-ID and a header of its own (distinct bytes, distinct ids).
+# make_maildir N [DIR [SUB]]: N messages in DIR/SUB ($work/md/new), each a
+# corpus message with a Message-ID and a header of its own (distinct bytes,
+# distinct ids), named by their number when SUB is not new.
 make_maildir() {
-	mkdir -p "$work/md/new" "$work/md/cur" "$work/md/tmp"
-	python3 - "$top_srcdir/tests/corpus/messages" "$work/md" "$1" <<'PY'
+	local md=${2:-$work/md}
+	mkdir -p "$md/new" "$md/cur" "$md/tmp"
+	python3 - "$top_srcdir/tests/corpus/messages" "$md" "$1" "${3:-new}" <<'PY'
 import os, re, sys
-src, md, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, md, n, sub = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 msgs = [open(os.path.join(src, f), 'rb').read() for f in sorted(os.listdir(src)) if f.endswith('.eml')]
 for i in range(n):
     m = msgs[i % len(msgs)]
@@ -41,9 +46,9 @@ for i in range(n):
     if not k:
         m = b'Message-ID: ' + mid + b'\n' + m
     m = b'X-Fault-Seq: %d\n' % i + m
-    name = '%d.fault%05d.test' % (1700000000 + i, i)
+    name = '%d.fault%05d.test' % (1700000000 + i, i) if sub == 'new' else str(i)
     open(os.path.join(md, 'tmp', name), 'wb').write(m)
-    os.rename(os.path.join(md, 'tmp', name), os.path.join(md, 'new', name))
+    os.rename(os.path.join(md, 'tmp', name), os.path.join(md, sub, name))
 PY
 }
 
@@ -68,20 +73,25 @@ serve_start() { # log to $work/serve.log (appended)
 	serve_pid=$!
 }
 
-# serve_wait_done SECONDS: until new/ is empty and nothing is pending or
-# being parsed (serve takes up what a killed run left); fails after SECONDS.
+# serve_wait_done SECONDS [N]: until new/ is empty (or, for IMAP, N
+# messages are stored) and nothing is pending or being parsed (serve takes
+# up what a killed run left); fails after SECONDS.
 serve_wait_done() {
 	local end=$((SECONDS + $1)) n
 	while [ $SECONDS -lt $end ]; do
-		n=$(ls "$work/md/new" | wc -l)
-		if [ "$n" = 0 ] && [ "$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status IN ('pending', 'parsing')" 2>/dev/null || echo x)" = 0 ]; then
+		if [ -n "${2:-}" ]; then
+			n=$(($2 - $(sql 'SELECT COUNT(*) FROM ingest_messages' 2>/dev/null || echo 0)))
+		else
+			n=$(ls "$work/md/new" | wc -l)
+		fi
+		if [ "$n" -le 0 ] && [ "$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status IN ('pending', 'parsing')" 2>/dev/null || echo x)" = 0 ]; then
 			return 0
 		fi
 		kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; fail "serve died"; }
 		sleep 0.5
 	done
 	tail -20 "$work/serve.log"
-	fail "not done after $1 s: $(ls "$work/md/new" | wc -l) files left in new/"
+	fail "not done after $1 s: $n messages left"
 }
 
 serve_stop() {
@@ -97,8 +107,10 @@ check_end() {
 	local n=$1 v
 	v=$(sql "SELECT COUNT(*), COUNT(DISTINCT sha256), COUNT(DISTINCT message_id) FROM ingest_messages")
 	[ "$v" = "$(printf '%s\t%s\t%s' "$n" "$n" "$n")" ] || fail "messages stored (rows, sha256, Message-IDs): $v, want $n each"
-	[ "$(ls "$work/md/new" | wc -l)" = 0 ] || fail "files left in new/"
-	[ "$(ls "$work/md/cur" | wc -l)" = "$n" ] || fail "$(ls "$work/md/cur" | wc -l) files in cur/, want $n"
+	if [ -d "$work/md" ]; then
+		[ "$(ls "$work/md/new" | wc -l)" = 0 ] || fail "files left in new/"
+		[ "$(ls "$work/md/cur" | wc -l)" = "$n" ] || fail "$(ls "$work/md/cur" | wc -l) files in cur/, want $n"
+	fi
 	# complete, or pending (stored, its parse not begun or rolled back)
 	v=$(sql "SELECT COUNT(*) FROM ingest_messages WHERE status NOT IN ('parsed', 'no_trips', 'partial', 'failed', 'pending')")
 	[ "$v" = 0 ] || fail "$v messages half-parsed"
@@ -126,4 +138,102 @@ setup_db() {
 	db_start
 	"$prog" -c "$work/conf" -q migrate upgrade head
 	mariadb --no-defaults -S "$MARIADB_SOCKET" -u root "$MARIADB_DATABASE" <"$top_srcdir/tests/corpus/sites.sql"
+}
+
+# ---- IMAP ----
+
+# imap_start [P1 P2]: a private Dovecot in $work/imap (the same ports again
+# when given); IMAP_* as tests/dovecot.sh sets them.
+imap_start() {
+	chmod 755 "$work"
+	eval "$(bash "$top_srcdir/tests/dovecot.sh" start "$work/imap" "$@")"
+	printf '%s\n' "$IMAP_PASSWORD" >"$work/imap-password"
+}
+
+# imap_kill9: Dovecot's master and every process it started, SIGKILL at once
+imap_kill9() {
+	local kids
+	kids=$(grep -l "^PPid:[[:space:]]*$IMAP_PID\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3) || true
+	kill -KILL "$IMAP_PID" $kids 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$IMAP_PID" 2>/dev/null || break; sleep 0.05; done
+}
+
+# make_inbox N: N messages (make_maildir) in the Dovecot user's INBOX, before
+# Dovecot has seen them (it gives them UIDs 1..N in name order at first look)
+make_inbox() {
+	make_maildir "$1" "$IMAP_MAILDIR" cur
+	chown -R mail:mail "$IMAP_MAILDIR"
+}
+
+write_conf_imap() {
+	cat >"$work/conf" <<CONF
+[database]
+auto_migrate = yes
+migrations_dir = $top_srcdir/migrations
+connect_attempts = 1000
+connect_retry_min = 200ms
+connect_retry_max = 1s
+connect_timeout = 2
+[parser]
+rules_dir = $top_srcdir/rules
+[imap in]
+host = $IMAP_HOST
+port = $IMAPS_PORT
+tls = implicit
+user = $IMAP_USER
+password_file = $work/imap-password
+ca_file = $IMAP_CA
+timeout = 10s
+after = seen
+CONF
+}
+
+# imap_py CODE ARGS...: python3 with `c`, a logged-in imaplib session on
+# the plain port, and `mids(c)`, the Message-IDs of the INBOX by UID
+imap_py() {
+	local code=$1
+	shift
+	python3 - "$IMAP_HOST" "$IMAP_PORT" "$IMAP_USER" "$IMAP_PASSWORD" "$@" <<PY
+import imaplib, re, sys
+c = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]), timeout=10)
+c.login(sys.argv[3], sys.argv[4])
+def mids(c):
+    c.select('INBOX', readonly=True)
+    typ, data = c.uid('FETCH', '1:*', '(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])')
+    out = {}
+    for part in data:
+        if isinstance(part, tuple):
+            uid = int(re.search(rb'UID (\d+)', part[0]).group(1))
+            m = re.search(rb'<[^>]*>', part[1])
+            out[uid] = m.group(0).decode() if m else ''
+    return out
+$code
+c.logout()
+PY
+}
+
+# check_imap N: what Dovecot holds is what is stored, each exactly once, and
+# the checkpoint (account, mailbox, UIDVALIDITY, last UID) says so
+check_imap() {
+	local n=$1 v uidvalidity
+	imap_py '
+m = mids(c)
+typ, data = c.status("INBOX", "(UIDVALIDITY)")
+print(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1).decode())
+with open(sys.argv[5], "w") as f:
+    for uid in sorted(m):
+        f.write("%d\t%s\n" % (uid, m[uid]))
+' "$work/inbox.tsv" >"$work/uidvalidity"
+	uidvalidity=$(cat "$work/uidvalidity")
+	[ "$(wc -l <"$work/inbox.tsv")" = "$n" ] || fail "the INBOX holds $(wc -l <"$work/inbox.tsv") messages, want $n"
+	[ "$(cut -f2 "$work/inbox.tsv" | sort -u | wc -l)" = "$n" ] || fail "the INBOX holds a Message-ID twice"
+	sql "SELECT CAST(SUBSTRING_INDEX(source_ref, '/', -1) AS UNSIGNED), message_id FROM ingest_messages ORDER BY 1" >"$work/stored.tsv"
+	diff "$work/inbox.tsv" "$work/stored.tsv" >"$work/inbox.diff" ||
+		fail "stored (UID, Message-ID) differ from the INBOX: $(head -5 "$work/inbox.diff")"
+	v=$(sql "SELECT COUNT(*) FROM ingest_messages WHERE source <> 'imap' OR SUBSTRING_INDEX(SUBSTRING_INDEX(source_ref, '/', -2), '/', 1) <> '$uidvalidity'")
+	[ "$v" = 0 ] || fail "$v messages stored with another UIDVALIDITY than the mailbox's $uidvalidity"
+	v=$(sql "SELECT account, mailbox, uidvalidity, last_uid FROM ingest_checkpoints")
+	[ "$v" = "$(printf '%s\t%s\t%s\t%s' "$IMAP_USER@$IMAP_HOST" INBOX "$uidvalidity" "$(tail -n 1 "$work/inbox.tsv" | cut -f1)")" ] ||
+		fail "checkpoint '$v', want INBOX, UIDVALIDITY $uidvalidity, last UID $(tail -n 1 "$work/inbox.tsv" | cut -f1)"
+	echo "IMAP: the INBOX's $n messages (UIDVALIDITY $uidvalidity) stored once each, by UID and Message-ID; checkpoint: $v"
 }

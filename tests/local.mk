@@ -152,3 +152,4 @@ EXTRA_DIST += tests/test-holdout2-score.sh
 CLEANFILES += tests/report.png
 TESTS += tests/itest-serve-backlog.sh
 EXTRA_DIST += tests/itest-serve-backlog.sh
+EXTRA_DIST += tests/fault-imap.sh tests/fault-db-readonly.sh
