@@ -268,7 +268,7 @@ static int compile_one(struct rules *r, struct rule *rule, char **err)
 	}
 	/* The interpreter gives the same answers; DIVEMAP_RULES_NO_JIT=1 picks it
 	 * (valgrind cannot follow JIT code). */
-	rule->crosses_lines = prefilter_crosses_lines(buf_str(&folded));
+	rule->crosses_lines = pattern_crosses_lines(buf_str(&folded));
 	if (!getenv("DIVEMAP_RULES_NO_JIT"))
 		rule->jit = pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE) == 0;
 	return group_numbers(r, rule);

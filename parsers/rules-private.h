@@ -62,7 +62,35 @@ int rules_read_dir(struct rules *r, const char *dir, bool required, struct buf *
 		   char **reterr_reason);
 int rules_compile(struct rules *r, char **reterr_reason);
 const struct define *rules_define_find(const struct rules *r, const char *name);
-/* rules-prefilter.c: what each rule needs a line to contain */
+/* rules-pattern.c: what every match of a pattern needs, as clauses that
+ * must all hold; a clause holds when a line has one of its ASCII characters
+ * or a string of one of its string sets. */
+#define CLAUSE_MAX_SETS 16 /* string sets one alternation may name */
+#define FILTER_MAX      16 /* clauses kept per rule */
+struct clause {
+	uint64_t chars[2];
+	unsigned sets[CLAUSE_MAX_SETS];
+	size_t n_sets;
+};
+struct prefilter {
+	struct clause c[FILTER_MAX];
+	size_t n; /* 0: the pattern needs nothing that is looked for */
+};
+/* Where string sets live: intern() gives the number of the set named key
+ * (returning 1 if it is new, then add() receives each of its strings,
+ * folded). */
+struct pattern_sets {
+	int (*intern)(void *userdata, const char *key, unsigned *ret_set);
+	int (*add)(void *userdata, unsigned set, const char *folded);
+	void *userdata;
+};
+int pattern_needs(const struct rules *r, const char *source, const struct pattern_sets *sets,
+		  struct prefilter *ret);
+/* Whether a compiled pattern (as given to PCRE2) can match or look at a line
+ * break: such a rule is matched against the whole text, not line by line. */
+bool pattern_crosses_lines(const char *pattern);
+
+/* rules-prefilter.c: which lines of a text each rule is worth trying on */
 struct prefilter_lines;
 int prefilter_build(struct rules *r);
 void prefilter_index_free(struct prefilter_index *ix);
@@ -71,9 +99,7 @@ int prefilter_lines_new(const struct rules *r, const char *text, size_t len, con
 			size_t n_lines, struct prefilter_lines **ret);
 void prefilter_lines_free(struct prefilter_lines *pl);
 bool prefilter_line_ok(const struct prefilter_lines *pl, const struct prefilter *f, size_t line);
-/* Whether a compiled pattern (as given to PCRE2) can match or look at a line
- * break: such a rule is matched against the whole text, not line by line. */
-bool prefilter_crosses_lines(const char *pattern);
+
 /* rules.c */
 const char *rules_group_name(enum rule_group g);
 int rules_fail(char **reterr_reason, int r, const char *file, unsigned line, const char *msg,
