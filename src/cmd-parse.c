@@ -70,9 +70,9 @@ struct pending {
 	/* handed to the extraction thread; under the group's lock until extracted */
 	bool submitted, extracted;
 	struct pending *next;
-	int extract_r; /* once extracted: j, or why */
+	int extract_r; /* once extracted: j and text, or why */
 	json_t *j;
-	char *why;
+	char *text, *why;
 	uint64_t duration_us;
 	struct writer_stats st;
 };
@@ -448,6 +448,7 @@ static void pending_free(struct pending *p)
 	free(p->mailbox);
 	free(p->name);
 	free(p->why);
+	free(p->text);
 	json_decref(p->j);
 	free(p);
 }
@@ -489,10 +490,11 @@ static void extract_into(struct worker *w, struct pending *p)
 {
 	uint64_t start = clock_now_ns();
 	json_t *j = NULL;
-	char *why = NULL;
-	int r = ingest_extract(w, p->m.data, p->m.len, p->m.full_size, &j, &why);
+	char *text = NULL, *why = NULL;
+	int r = ingest_extract_both(w, p->m.data, p->m.len, p->m.full_size, &j, &text, &why);
 
 	p->j = j;
+	p->text = text;
 	p->why = why;
 	p->extract_r = r;
 	p->duration_us = p->store_us + elapsed_us(start);
@@ -650,7 +652,7 @@ static int group_write(struct parse_run *run, struct source *s, bool wait)
 		if (p->extract_r == -ENOMEM)
 			return -ENOMEM;
 		r = ingest_write_in_transaction(run->db, p->res.message_id, p->res.newsletter_id,
-						p->j, p->why, p->duration_us, &p->st);
+						p->j, p->text, p->why, p->duration_us, &p->st);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "%s", p->st.reason);
 			return group_replay(run, s, why);

@@ -44,16 +44,27 @@ int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_si
 		   char **ret_reason)
 {
 	_cleanup_free_ char *text = NULL;
+
+	return ingest_extract_both(w, raw, len, full_size, ret, &text, ret_reason);
+}
+
+int ingest_extract_both(struct worker *w, const char *raw, size_t len, size_t full_size,
+			json_t **ret, char **ret_text, char **ret_reason)
+{
+	_cleanup_free_ char *text = NULL;
 	json_error_t jerr;
 	int r;
 
 	*ret = NULL;
+	*ret_text = NULL;
 	r = ingest_extract_text(w, raw, len, full_size, &text, ret_reason);
 	if (r < 0)
 		return r;
 	*ret = json_loads(text, 0, &jerr);
-	if (json_is_object(*ret))
+	if (json_is_object(*ret)) {
+		*ret_text = TAKE_PTR(text);
 		return 0;
+	}
 	json_decref(*ret);
 	*ret = NULL;
 	return asprintf(ret_reason, "the worker's result is not a JSON object: %s", jerr.text) < 0
@@ -88,12 +99,14 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
 }
 
 int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
-				long long newsletter_id, const json_t *result, const char *reason,
+				long long newsletter_id, const json_t *result,
+				const char *result_text, const char *reason,
 				unsigned long long duration_us, struct writer_stats *ret)
 {
 	struct writer_input in = {.message_id = message_id,
 				  .newsletter_id = newsletter_id,
 				  .result = result,
+				  .result_text = result ? result_text : NULL,
 				  .duration_us = duration_us,
 				  .fresh = true};
 

@@ -25,7 +25,10 @@ struct worker;
  * *ret_reason, -ENOMEM. */
 int ingest_extract(struct worker *w, const char *raw, size_t len, size_t full_size, json_t **ret,
 		   char **ret_reason);
-/* The same, the worker's JSON text as it is (an object as json_dumps()
+/* The same, with the worker's JSON text too (*ret_text, the caller's). */
+int ingest_extract_both(struct worker *w, const char *raw, size_t len, size_t full_size,
+			json_t **ret, char **ret_text, char **ret_reason);
+/* The worker's JSON text alone, as it is (an object as json_dumps()
  * prints it with JSON_INDENT(2)), for a caller that only prints it. */
 int ingest_extract_text(struct worker *w, const char *raw, size_t len, size_t full_size, char **ret,
 			char **ret_reason);
@@ -41,9 +44,12 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
 /* The same for a message stored in the caller's open transaction
  * (store_message_in_transaction()), written in it too: no commit, no retry,
  * no journal entry (writer_log_outcome() once committed). < 0: roll the
- * transaction back and record its messages one by one with ingest_write(). */
+ * transaction back and record its messages one by one with ingest_write().
+ * result_text: the result as the worker printed it (ingest_extract_both()),
+ * or NULL; the parse log's details are made from it. */
 int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
-				long long newsletter_id, const json_t *result, const char *reason,
+				long long newsletter_id, const json_t *result,
+				const char *result_text, const char *reason,
 				unsigned long long duration_us, struct writer_stats *ret);
 
 #endif

@@ -26,6 +26,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -467,21 +468,77 @@ static json_t *kept_json(const struct wctx *c)
 	return a;
 }
 
+/* Appends JSON text without the white space between its tokens. */
+static int json_compact_append(struct buf *out, const char *s, size_t n)
+{
+	bool in_string = false;
+	size_t from = 0;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (in_string) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_string = false;
+			continue;
+		}
+		if (ch == '"')
+			in_string = true;
+		else if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
+			r = buf_append(out, s + from, i - from);
+			if (r < 0)
+				return r;
+			from = i + 1;
+		}
+	}
+	return buf_append(out, s + from, n - from);
+}
+
+/* The details from the result's own text (the worker's json_dumps()):
+ * compacted, with "writer" added before its closing brace. The same JSON
+ * as json_dumps() of the result with "writer" set, without printing the
+ * whole result again. NULL when the text is not such an object. */
+static char *details_from_text(const struct wctx *c, const json_t *writer)
+{
+	const char *t = c->in->result_text;
+	size_t n = c->in->result_len ? c->in->result_len : strlen(t);
+	_cleanup_buf_ struct buf b = BUF_INIT(2 * n + 4096);
+	_cleanup_free_ char *w = json_dumps(writer, JSON_DUMP_FLAGS);
+
+	while (n > 0 && strchr(" \n\t\r", t[n - 1]))
+		n--;
+	if (!w || n < 2 || t[0] != '{' || t[n - 1] != '}' || json_compact_append(&b, t, n - 1) < 0)
+		return NULL;
+	if (b.len > 1 && buf_puts(&b, ",") < 0)
+		return NULL;
+	if (buf_puts(&b, "\"writer\":") < 0 || buf_puts(&b, w) < 0 || buf_puts(&b, "}") < 0)
+		return NULL;
+	return buf_take(&b, NULL);
+}
+
 /* The result with what the writer did, as the parse log's details. */
 static char *details_text(const struct wctx *c)
 {
-	json_t *d;
-	char *s;
+	json_t *d, *w;
+	char *s = NULL;
 
 	if (!c->result)
 		return NULL;
-	d = json_copy((json_t *)c->result);
-	if (!d)
+	w = json_pack("{s:O,s:o}", "trip_ids", c->trip_ids, "kept", kept_json(c));
+	if (!w)
 		return NULL;
-	json_object_set_new(d, "writer",
-			    json_pack("{s:O,s:o}", "trip_ids", c->trip_ids, "kept", kept_json(c)));
-	s = json_dumps(d, JSON_DUMP_FLAGS);
-	json_decref(d);
+	if (c->in->result && c->in->result_text && !json_object_get(c->result, "writer"))
+		s = details_from_text(c, w);
+	if (!s) {
+		d = json_copy((json_t *)c->result);
+		if (d && json_object_set(d, "writer", w) == 0)
+			s = json_dumps(d, JSON_DUMP_FLAGS);
+		json_decref(d);
+	}
+	json_decref(w);
 	return s;
 }
 

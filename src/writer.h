@@ -29,7 +29,9 @@ struct writer_input {
 	unsigned long long message_id; /* ingest_messages.id */
 	long long newsletter_id;       /* newsletters.id; 0: the message's own */
 	const json_t *result;          /* the pipeline result, or NULL and: */
-	const char *result_text;       /* the same as JSON text */
+	const char *result_text;       /* the same as JSON text (with result too:
+					* the text it was decoded from, which
+					* the parse log's details are made of) */
 	size_t result_len;             /* 0: strlen(result_text) */
 	const char *rules_version;     /* NULL: the result's "rules_version" */
 	unsigned long long duration_us;
