@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "config.h"
 #include "db.h"
@@ -678,6 +680,68 @@ static void test_writer_bad_result_is_failed(void **state)
 		     "difficulty_levels: left out\"]\n");
 }
 
+/* In the caller's transaction, for a message stored in it (fresh), with the
+ * worker's text at hand: the same rows as writer_write(), the details the
+ * same JSON; a rollback leaves nothing. */
+static void test_writer_in_transaction(void **state)
+{
+	struct fixture *f = *state;
+	json_t *result = json_loads(RESULT_JSON, 0, NULL);
+	unsigned long long first_msg = f->message_id;
+	struct writer_stats st;
+	char *want, *got, sql[512];
+
+	assert_non_null(result);
+	assert_int_equal(write_text(f, RESULT_JSON, &st), 0);
+	want = trips_text(f);
+	/* a second message; written in a transaction that is rolled back, then one that commits */
+	assert_int_equal(test_setup(state), 0);
+	struct writer_input in = {.message_id = f->message_id,
+				  .newsletter_id = f->newsletter_id,
+				  .result = result,
+				  .result_text = RESULT_JSON,
+				  .duration_us = 1234,
+				  .fresh = true};
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(writer_write_in_transaction(f->db, &in, &st), 0);
+	assert_int_equal(db_rollback(f->db), 0);
+	assert_query(f->db, "SELECT COUNT(*) FROM ingest_parse_log WHERE message_id = ?",
+		     (long long)f->message_id, "0\n");
+	assert_query(f->db, "SELECT COUNT(*) FROM parsed_dive_trips WHERE source_newsletter_id = ?",
+		     f->newsletter_id, "0\n");
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(writer_write_in_transaction(f->db, &in, &st), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	assert_string_equal(st.status, "partial");
+	assert_int_equal(st.trips, 2);
+	assert_int_equal(st.dives, 3);
+	assert_int_equal(st.newsletter_id, f->newsletter_id);
+	got = trips_text(f);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+	/* the details: the same JSON but for the trip ids */
+	snprintf(sql, sizeof(sql),
+		 "SELECT JSON_EQUALS(JSON_REMOVE(a.details, '$.writer.trip_ids'), "
+		 "JSON_REMOVE(b.details, '$.writer.trip_ids')), "
+		 "JSON_LENGTH(b.details, '$.writer.trip_ids'), a.status = b.status, "
+		 "a.trips = b.trips AND a.dives = b.dives AND a.unresolved = b.unresolved, "
+		 "a.warnings = b.warnings "
+		 "FROM ingest_parse_log a JOIN ingest_parse_log b ON b.message_id = ? "
+		 "WHERE a.message_id = %llu",
+		 first_msg);
+	assert_query(f->db, sql, (long long)f->message_id, "1|2|1|1|1\n");
+	assert_query(f->db, "SELECT status, claimed_by FROM ingest_messages WHERE id = ?",
+		     (long long)f->message_id, "partial|∅\n");
+	/* a message whose extraction failed */
+	assert_int_equal(db_begin(f->db), 0);
+	assert_int_equal(writer_mark_failed_in_transaction(f->db, &in, "worker died", &st), 0);
+	assert_int_equal(db_commit(f->db), 0);
+	assert_query(f->db, "SELECT status, status_reason FROM ingest_messages WHERE id = ?",
+		     (long long)f->message_id, "failed|worker died\n");
+	json_decref(result);
+}
+
 #define WRITER_TESTS                                                                               \
 	cmocka_unit_test_setup(test_writer_rows_exact, test_setup),                                \
 	    cmocka_unit_test_setup(test_writer_rewrite_is_idempotent, test_setup),                 \
@@ -687,7 +751,8 @@ static void test_writer_bad_result_is_failed(void **state)
 	    cmocka_unit_test_setup(test_writer_retries_after_killed_connection, test_setup),       \
 	    cmocka_unit_test_setup(test_writer_gives_up_and_marks_failed, test_setup),             \
 	    cmocka_unit_test_setup(test_writer_mark_failed, test_setup),                           \
-	    cmocka_unit_test_setup(test_writer_bad_result_is_failed, test_setup)
+	    cmocka_unit_test_setup(test_writer_bad_result_is_failed, test_setup),                  \
+	    cmocka_unit_test_setup(test_writer_in_transaction, test_setup)
 
 int main(void)
 {
