@@ -1,5 +1,5 @@
-/* cmd-worker.c: `divemap-ingest worker`, the sandboxed child of worker.c.
- * Hidden from --help: the daemon starts it with its socket on fd 3. */
+/* cmd-worker.c: `divemap-ingest-worker worker`, the sandboxed child of
+ * worker.c. Hidden from --help: the daemon starts it with its socket on fd 3. */
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -17,8 +17,8 @@ static int run_worker(int argc, char **argv, struct cli *cli)
 		return EX_USAGE;
 	}
 	if (fstat(3, &st) < 0 || !S_ISSOCK(st.st_mode)) {
-		log_error("'divemap-ingest worker' is the mail-parsing child that divemap-ingest "
-			  "starts itself, with a socket on fd 3; it is not run by hand");
+		log_error("'" WORKER_EXE_NAME " worker' is the mail-parsing child that "
+			  "divemap-ingest starts, with a socket on fd 3; it is not run by hand");
 		return EX_USAGE;
 	}
 	r = worker_child_main(3);

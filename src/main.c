@@ -1,18 +1,31 @@
-/* main.c: global options, then dispatch to a subcommand (commands.h). */
+/* main.c: global options, then dispatch to a subcommand (commands.h).
+ *
+ * Two programs are built from this file. divemap-ingest has the commands
+ * that need no parser (serve, parse, ...); divemap-ingest-worker (built with
+ * DIVEMAP_WORKER_PROGRAM, installed in the package's libexec folder) has the
+ * ones that run the parsers in-process: the worker child, match and rules.
+ * divemap-ingest runs `match` and `rules` by executing the other program
+ * with its own arguments. So the daemon never loads libxml2 (with ICU and
+ * libstdc++) or PCRE2: a smaller resident set while it idles. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "commands.h"
 #include "log.h"
 #include "strutil.h"
+#include "worker.h"
 
 #include "autoconfig.h" /* PACKAGE_VERSION */
 
 struct cli {
+	char **argv; /* as main() got it: handed on by run_in_worker_program() */
 	const char *config_path;
 	int verbosity;  /* -v minus -q */
 	int log_target; /* -1: from the config */
@@ -20,15 +33,71 @@ struct cli {
 };
 
 /* The commands, in the order --help lists them. */
+#ifdef DIVEMAP_WORKER_PROGRAM
+extern const struct command command_match;
+extern const struct command command_rules;
+extern const struct command command_worker;
+// clang-format off
+static const struct command *const commands[] = {
+	&command_match,
+	&command_rules,
+	&command_worker,
+	NULL,
+};
+// clang-format on
+#else
 extern const struct command command_serve;
 extern const struct command command_parse;
 extern const struct command command_reparse;
 extern const struct command command_log;
 extern const struct command command_report;
-extern const struct command command_match;
-extern const struct command command_rules;
 extern const struct command command_migrate;
-extern const struct command command_worker;
+
+/* Runs this command line in divemap-ingest-worker (see the top). */
+static int run_in_worker_program(int argc, char **argv, struct cli *cli)
+{
+	int fd = worker_exe_open();
+
+	if (fd < 0) {
+		log_error_errno(fd, "'%s' runs in " WORKER_EXE_NAME ", which cannot be found: %m",
+				argv[0]);
+		return EX_UNAVAILABLE;
+	}
+	fexecve(fd, cli->argv, environ);
+	log_error_errno(-errno, "cannot execute " WORKER_EXE_NAME ": %m");
+	close(fd);
+	return EX_OSERR;
+}
+
+/* libmariadb starts OpenSSL in mysql_library_init() whether or not a
+ * connection will use TLS, and OpenSSL then loads the text of all its error
+ * reasons: 0.6 MB of libcrypto made resident, never read again since our
+ * database connections never ask for TLS (db.c sets no SSL option). Told
+ * first not to load them, OpenSSL ignores the later request. (Were TLS to
+ * the database ever offered, its errors would read "SSL errno=N"; drop
+ * this then.) Looked up, not linked: a libmariadb built on GnuTLS loads no
+ * OpenSSL, and none is loaded for it here. */
+static void openssl_no_error_strings(void)
+{
+	enum { NO_LOAD_CRYPTO_STRINGS = 0x1, NO_LOAD_SSL_STRINGS = 0x100000 }; /* OpenSSL >= 1.1 */
+	int (*init)(uint64_t opts, const void *settings);
+
+	*(void **)&init = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
+	if (init)
+		(void)init(NO_LOAD_CRYPTO_STRINGS | NO_LOAD_SSL_STRINGS, NULL);
+}
+
+/* Their summaries are those of src/cmd-match.c and src/cmd-rules.c. */
+static const struct command command_match_elsewhere = {
+    .name = "match",
+    .summary = "show how site (or center) names resolve against the aliases",
+    .run = run_in_worker_program,
+};
+static const struct command command_rules_elsewhere = {
+    .name = "rules",
+    .summary = "check the extraction rules: rules check [DIR]",
+    .run = run_in_worker_program,
+};
 // clang-format off
 static const struct command *const commands[] = {
 	&command_serve,
@@ -36,13 +105,13 @@ static const struct command *const commands[] = {
 	&command_reparse,
 	&command_log,
 	&command_report,
-	&command_match,
-	&command_rules,
+	&command_match_elsewhere,
+	&command_rules_elsewhere,
 	&command_migrate,
-	&command_worker,
 	NULL,
 };
 // clang-format on
+#endif
 
 static void usage(FILE *out)
 {
@@ -174,10 +243,13 @@ static int parse_global_options(int argc, char **argv, struct cli *cli)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {.log_target = -1};
+	struct cli cli = {.argv = argv, .log_target = -1};
 	const struct command *cmd = NULL;
 	int r;
 
+#ifndef DIVEMAP_WORKER_PROGRAM
+	openssl_no_error_strings();
+#endif
 	apply_log_settings(&cli, LOG_INFO, LOG_TARGET_AUTO);
 	r = parse_global_options(argc, argv, &cli);
 	if (r != 0)

@@ -1,4 +1,5 @@
-/* worker.c: the sandboxed worker of worker.h, both sides.
+/* worker.c: the sandboxed worker of worker.h, the parent's side (the
+ * child's is worker-child.c, in its own program: see worker.h).
  *
  * The protocol (frames of frame.h on a SOCK_STREAM socketpair, the child's
  * end on fd 3); every request gets exactly one reply, ERROR or the named one:
@@ -16,10 +17,12 @@
  * reap, describe, and start a fresh worker on the next call. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -27,38 +30,25 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
 #include "frame.h"
 #include "log.h"
-#include "pipeline.h"
 #include "strutil.h"
+#include "worker-private.h"
 #include "worker-sandbox.h"
 #include "worker.h"
 
-enum {
-	WORKER_HELLO = 1,
-	WORKER_READY,
-	WORKER_NAMES,
-	WORKER_NAMES_OK,
-	WORKER_MESSAGE,
-	WORKER_RESULT,
-	WORKER_ERROR,
-};
-
-#define WORKER_PROTOCOL         1
-#define WORKER_FD               3
 #define WORKER_EXE_FD           4 /* in the child between fork and exec */
 #define WORKER_DEFAULT_TIMEOUT  30
 #define WORKER_DEFAULT_MEMORY   (1ull << 30)
 #define WORKER_DEFAULT_MESSAGE  (25u << 20)
-#define WORKER_MAX_NAMES        (64u << 20)
 #define WORKER_MAX_USES         2000 /* messages, then a fresh worker */
 #define WORKER_CPU_LIMIT_S      3600 /* over its WORKER_MAX_USES messages */
-#define WORKER_MAX_FILES        16
-#define WORKER_EXIT_NOMEM       3
 #define WORKER_EXE_ENV          "DIVEMAP_WORKER_EXE"
+#define WORKER_EXE_DEFAULT      PKGLIBEXECDIR "/" WORKER_EXE_NAME
 #define WORKER_DEFAULT_RULESDIR PKGDATADIR "/rules"
 
 struct worker {
@@ -69,7 +59,7 @@ struct worker {
 	size_t max_message_size;
 	char *names; /* the last accepted names, re-sent to a new worker */
 	size_t names_len;
-	int exe_fd; /* our own executable, opened once: survives an upgrade */
+	int exe_fd; /* the worker's executable, opened once: survives an upgrade */
 	int sock;
 	pid_t pid; /* 0: no worker running */
 	uint32_t seq;
@@ -78,16 +68,6 @@ struct worker {
 };
 
 /* ---- the parent: start, stop, describe ---- */
-
-static void lower_limit(int resource, rlim_t v)
-{
-	struct rlimit rl;
-
-	if (getrlimit(resource, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < v)
-		v = rl.rlim_max;
-	rl.rlim_cur = rl.rlim_max = v;
-	(void)setrlimit(resource, &rl);
-}
 
 /* Between fork and exec: async-signal-safe calls only. */
 static _Noreturn void child_exec(const struct worker *w, int sock, pid_t parent, char **argv,
@@ -111,12 +91,12 @@ static _Noreturn void child_exec(const struct worker *w, int sock, pid_t parent,
 		for (int fd = WORKER_EXE_FD + 1; fd < 65536; fd++)
 			close(fd);
 #ifndef __SANITIZE_ADDRESS__ /* AddressSanitizer reserves terabytes of address space */
-	lower_limit(RLIMIT_AS, w->max_memory);
+	worker_lower_limit(RLIMIT_AS, w->max_memory);
 #endif
-	lower_limit(RLIMIT_CPU, WORKER_CPU_LIMIT_S);
-	lower_limit(RLIMIT_NOFILE, WORKER_MAX_FILES);
-	lower_limit(RLIMIT_FSIZE, 0);
-	lower_limit(RLIMIT_CORE, 0);
+	worker_lower_limit(RLIMIT_CPU, WORKER_CPU_LIMIT_S);
+	worker_lower_limit(RLIMIT_NOFILE, WORKER_MAX_FILES);
+	worker_lower_limit(RLIMIT_FSIZE, 0);
+	worker_lower_limit(RLIMIT_CORE, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		_exit(127);
 	fexecve(WORKER_EXE_FD, argv, envp);
@@ -141,7 +121,7 @@ static void worker_env(char **envp, size_t n)
 
 static int worker_spawn(struct worker *w)
 {
-	char *argv[] = {(char *)"divemap-ingest", (char *)"worker", NULL};
+	char *argv[] = {(char *)WORKER_EXE_NAME, (char *)"worker", NULL};
 	char *envp[16];
 	int sv[2];
 	pid_t parent = getpid(), pid;
@@ -362,11 +342,33 @@ static int worker_start(struct worker *w, char **reterr_reason)
 	return r;
 }
 
-static int worker_open_exe(void)
+int worker_exe_open(void)
 {
-	const char *exe = getenv(WORKER_EXE_ENV);
-	int fd = open(exe ? exe : "/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	const char *env = getenv(WORKER_EXE_ENV);
+	char self[PATH_MAX], *slash;
+	_cleanup_free_ char *sibling = NULL;
+	ssize_t n;
+	int fd;
 
+	if (env) {
+		fd = open(env, O_RDONLY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	/* beside this program first: a build tree runs its own worker */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (asprintf(&sibling, "%s/" WORKER_EXE_NAME, self) < 0)
+				return -ENOMEM;
+			fd = open(sibling, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0)
+				return fd;
+		}
+	}
+	fd = open(WORKER_EXE_DEFAULT, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
 
@@ -392,9 +394,11 @@ int worker_new(const struct worker_settings *s, struct worker **ret)
 	 * our memory or /proc/self/environ. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return log_error_errno(-errno, "Cannot make this process non-dumpable: %m");
-	w->exe_fd = worker_open_exe();
+	w->exe_fd = worker_exe_open();
 	if (w->exe_fd < 0)
-		return log_error_errno(w->exe_fd, "Cannot open the worker's executable: %m");
+		return log_error_errno(w->exe_fd,
+				       "Cannot open the worker's executable (" WORKER_EXE_NAME
+				       " beside this program, or " WORKER_EXE_DEFAULT "): %m");
 	r = worker_start(w, &why);
 	if (r < 0)
 		return log_error_errno(r, "Cannot start the worker: %s", why ? why : "%m");
@@ -523,178 +527,4 @@ int worker_process(struct worker *w, const char *raw, size_t len, char **ret_jso
 	r = worker_result(w, &f, ret_json, reterr_reason);
 	frame_done(&f);
 	return r;
-}
-
-/* ---- the child ---- */
-
-struct child {
-	int fd;
-	struct pipeline *pipeline;
-	size_t max_message_size;
-};
-
-static int child_send(struct child *c, struct frame *f)
-{
-	int r = frame_send(c->fd, f, -1);
-
-	frame_done(f);
-	return r;
-}
-
-static int child_error(struct child *c, uint32_t id, int error, const char *reason)
-{
-	struct frame f;
-	int r;
-
-	frame_begin(&f, WORKER_ERROR, id);
-	r = frame_add_u32(&f, (uint32_t)abs(error));
-	if (r >= 0)
-		r = frame_add_str(&f, reason ? reason : strerrorname_np(abs(error)));
-	if (r == -ENOMEM)
-		_exit(WORKER_EXIT_NOMEM);
-	if (r < 0) {
-		frame_done(&f);
-		return r;
-	}
-	return child_send(c, &f);
-}
-
-static int child_hello(struct child *c, struct frame *req)
-{
-	_cleanup_free_ char *why = NULL;
-	const char *rules_dir, *override;
-	char what[128];
-	uint32_t protocol, sandbox;
-	uint64_t max;
-	struct frame f;
-	int r;
-
-	if (frame_get_u32(req, &protocol) < 0 || frame_get_str(req, &rules_dir) < 0 ||
-	    frame_get_str(req, &override) < 0 || frame_get_u64(req, &max) < 0 ||
-	    frame_get_end(req) < 0 || c->pipeline)
-		return -EBADMSG;
-	if (protocol != WORKER_PROTOCOL)
-		return child_error(c, req->id, -EPROTO, "protocol version mismatch");
-	c->max_message_size = max > SIZE_MAX ? SIZE_MAX : (size_t)max;
-	struct pipeline_settings s = {
-	    .rules_dir = rules_dir,
-	    .rules_override_dir = *override ? override : NULL,
-	    .max_message_size = c->max_message_size,
-	};
-	r = pipeline_new(&s, &c->pipeline, &why);
-	if (r < 0)
-		return child_error(c, req->id, r, why);
-	sandbox = worker_sandbox_apply(what, sizeof(what));
-	frame_begin(&f, WORKER_READY, req->id);
-	r = frame_add_str(&f, pipeline_rules_version(c->pipeline));
-	if (r >= 0)
-		r = frame_add_u32(&f, sandbox);
-	if (r >= 0)
-		r = frame_add_str(&f, what);
-	return r < 0 ? child_error(c, req->id, r, NULL) : child_send(c, &f);
-}
-
-/* Maps the request's memfd (at most max bytes) and hands it to fn. */
-static int child_with_memfd(struct child *c, struct frame *req, size_t max,
-			    int (*fn)(struct child *c, uint32_t id, const char *p, size_t n))
-{
-	_cleanup_close_ int fd = -1;
-	const void *p;
-	size_t n;
-	int r;
-
-	if (frame_get_end(req) < 0 || !c->pipeline)
-		return -EBADMSG;
-	fd = frame_take_fd(req);
-	if (fd < 0)
-		return fd;
-	r = frame_memfd_map(fd, max, &p, &n);
-	if (r == -ERANGE)
-		return child_error(c, req->id, -EBADMSG, "message over the maximum size");
-	if (r < 0)
-		return r;
-	r = fn(c, req->id, p ? p : "", n);
-	if (p)
-		munmap((void *)p, n);
-	return r;
-}
-
-static int child_names(struct child *c, uint32_t id, const char *p, size_t n)
-{
-	_cleanup_free_ char *why = NULL;
-	struct frame f;
-	int r;
-
-	r = pipeline_set_names(c->pipeline, p, n, &why);
-	if (r < 0)
-		return child_error(c, id, r, why);
-	frame_begin(&f, WORKER_NAMES_OK, id);
-	return child_send(c, &f);
-}
-
-static int child_message(struct child *c, uint32_t id, const char *p, size_t n)
-{
-	_cleanup_free_ char *json = NULL, *why = NULL;
-	struct frame f;
-	int r;
-
-	r = pipeline_run(c->pipeline, p, n, &json, &why);
-	if (r < 0)
-		return child_error(c, id, r, why);
-	if (strlen(json) >= FRAME_MAX_RESULT)
-		return child_error(c, id, -EBADMSG, "the result exceeds the maximum frame size");
-	frame_begin(&f, WORKER_RESULT, id);
-	r = frame_add_str(&f, json);
-	return r < 0 ? child_error(c, id, r, NULL) : child_send(c, &f);
-}
-
-static int child_dispatch(struct child *c, struct frame *req)
-{
-	switch (req->type) {
-	case WORKER_HELLO:
-		return child_hello(c, req);
-	case WORKER_NAMES:
-		return child_with_memfd(c, req, WORKER_MAX_NAMES, child_names);
-	case WORKER_MESSAGE:
-		return child_with_memfd(c, req, c->max_message_size, child_message);
-	default:
-		return -EBADMSG;
-	}
-}
-
-/* Limits that need no setting; the rest were set before exec. */
-static void child_limit_self(int fd)
-{
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	lower_limit(RLIMIT_CORE, 0);
-	lower_limit(RLIMIT_FSIZE, 0);
-	lower_limit(RLIMIT_NOFILE, WORKER_MAX_FILES);
-	if (close_range((unsigned)fd + 1, ~0u, 0) < 0)
-		for (int i = fd + 1; i < WORKER_MAX_FILES; i++)
-			close(i);
-}
-
-int worker_child_main(int fd)
-{
-	struct child c = {.fd = fd};
-	struct stat st;
-	int r;
-
-	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return -ENOTSOCK;
-	child_limit_self(fd);
-	for (;;) {
-		struct frame req;
-
-		r = frame_recv(fd, FRAME_MAX_CONTROL, /* deadline_us= */ 0, &req);
-		if (r < 0)
-			break;
-		r = child_dispatch(&c, &req);
-		frame_done(&req);
-		if (r < 0)
-			break;
-	}
-	pipeline_free(c.pipeline);
-	return r == -ECONNRESET ? 0 : r;
 }

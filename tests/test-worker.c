@@ -379,8 +379,10 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_worker_thousand_messages_no_fd_leak),
 	};
 
-	/* the worker re-executes this program (/proc/self/exe) */
+	/* the worker re-executes this program, not divemap-ingest-worker */
 	if (argc == 2 && streq(argv[1], "worker"))
 		return worker_child_main(3) < 0 ? 1 : 0;
+	if (setenv("DIVEMAP_WORKER_EXE", "/proc/self/exe", 1) < 0)
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
