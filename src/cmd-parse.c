@@ -87,7 +87,8 @@ struct group {
 	size_t n, cap, bytes;
 	size_t written; /* items[0..written) are written in the transaction */
 	uint64_t start_ns;
-	bool open; /* a transaction is open */
+	bool open;                 /* a transaction is open */
+	struct writer_cache cache; /* the open transaction's */
 	unsigned long long commits, replays;
 	struct worker *worker;
 	pthread_t thread;
@@ -652,7 +653,8 @@ static int group_write(struct parse_run *run, struct source *s, bool wait)
 		if (p->extract_r == -ENOMEM)
 			return -ENOMEM;
 		r = ingest_write_in_transaction(run->db, p->res.message_id, p->res.newsletter_id,
-						p->j, p->text, p->why, p->duration_us, &p->st);
+						p->j, p->text, p->why, p->duration_us, &g->cache,
+						&p->st);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "%s", p->st.reason);
 			return group_replay(run, s, why);
@@ -736,6 +738,7 @@ static int group_add(struct parse_run *run, struct source *s, const struct sourc
 			return group_replay(run, s, db_error(run->db));
 		g->open = true;
 		g->start_ns = start;
+		g->cache = (struct writer_cache){0};
 	}
 	r = store_message_in_transaction(run->store, run->db, &p->m, &p->res);
 	if (r < 0)

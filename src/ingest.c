@@ -101,14 +101,16 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
 int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
 				long long newsletter_id, const json_t *result,
 				const char *result_text, const char *reason,
-				unsigned long long duration_us, struct writer_stats *ret)
+				unsigned long long duration_us, struct writer_cache *cache,
+				struct writer_stats *ret)
 {
 	struct writer_input in = {.message_id = message_id,
 				  .newsletter_id = newsletter_id,
 				  .result = result,
 				  .result_text = result ? result_text : NULL,
 				  .duration_us = duration_us,
-				  .fresh = true};
+				  .fresh = true,
+				  .cache = cache};
 
 	if (result)
 		return writer_write_in_transaction(db, &in, ret);

@@ -46,10 +46,12 @@ int ingest_write(struct db **db, const struct config *cfg, unsigned long long me
  * no journal entry (writer_log_outcome() once committed). < 0: roll the
  * transaction back and record its messages one by one with ingest_write().
  * result_text: the result as the worker printed it (ingest_extract_both()),
- * or NULL; the parse log's details are made from it. */
+ * or NULL; the parse log's details are made from it. cache: the
+ * transaction's (writer.h), or NULL. */
 int ingest_write_in_transaction(struct db *db, unsigned long long message_id,
 				long long newsletter_id, const json_t *result,
 				const char *result_text, const char *reason,
-				unsigned long long duration_us, struct writer_stats *ret);
+				unsigned long long duration_us, struct writer_cache *cache,
+				struct writer_stats *ret);
 
 #endif

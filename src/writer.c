@@ -251,20 +251,48 @@ static struct old_trip *kept_trip_for(struct wctx *c, const char *date, const ch
 	return n_same_day == 1 && trips_on(c, date) == 1 ? same_day : NULL;
 }
 
-static int difficulty_id(struct db *db, const char *code, struct db_value *ret)
+/* The caller's cache of this transaction's look-ups: the entry for code. */
+static struct writer_cache_entry *cache_find(struct writer_cache *wc, const char *code)
+{
+	for (size_t i = 0; wc && i < wc->n; i++)
+		if (streq(wc->e[i].code, code))
+			return &wc->e[i];
+	return NULL;
+}
+
+static void cache_add(struct writer_cache *wc, const char *code, long long id)
+{
+	if (!wc || wc->n == ELEMENTSOF(wc->e) || strlen(code) >= sizeof(wc->e[0].code))
+		return;
+	snprintf(wc->e[wc->n].code, sizeof(wc->e[0].code), "%s", code);
+	wc->e[wc->n++].id = id;
+}
+
+static int difficulty_id(struct db *db, struct wctx *c, const char *code, struct db_value *ret)
 {
 	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	struct writer_cache_entry *e;
+	long long id = 0;
 	int r;
 
 	*ret = DB_NULL;
 	if (!code)
 		return 0;
+	e = cache_find(c->in->cache, code);
+	if (e) {
+		if (e->id > 0)
+			*ret = DB_INT(e->id);
+		return 0;
+	}
 	r = db_query(db, "SELECT id FROM difficulty_levels WHERE code = ?",
 		     (struct db_value[]){DB_TEXT(code)}, 1, &rows);
 	if (r < 0)
 		return r;
-	if (rows->n_rows == 1)
-		*ret = DB_INT(cell_int(db_cell(rows, 0, 0)));
+	if (rows->n_rows == 1) {
+		id = cell_int(db_cell(rows, 0, 0));
+		*ret = DB_INT(id);
+	}
+	cache_add(c->in->cache, code, id);
 	return 0;
 }
 
@@ -367,7 +395,7 @@ static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, co
 	const char *currency = currency_value(c, trip);
 	int r;
 
-	r = difficulty_id(db, code, &diff);
+	r = difficulty_id(db, c, code, &diff);
 	if (r < 0)
 		return r;
 	if (code && diff.type == DB_T_NULL)

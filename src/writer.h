@@ -25,6 +25,18 @@ struct db;
 
 #define WRITER_MAX_ATTEMPTS 4
 
+/* Look-ups a caller that writes several messages in one transaction lets
+ * the writer keep for that transaction (difficulty codes); zeroed for each
+ * new transaction. */
+struct writer_cache_entry {
+	char code[32];
+	long long id; /* 0: not in difficulty_levels */
+};
+struct writer_cache {
+	struct writer_cache_entry e[16];
+	size_t n;
+};
+
 struct writer_input {
 	unsigned long long message_id; /* ingest_messages.id */
 	long long newsletter_id;       /* newsletters.id; 0: the message's own */
@@ -39,6 +51,7 @@ struct writer_input {
 	 * only): newsletter_id is set, the row is locked already and the
 	 * newsletter is new, so there are no earlier trips to look at */
 	bool fresh;
+	struct writer_cache *cache; /* NULL: none */
 };
 
 struct writer_stats {
