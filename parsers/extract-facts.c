@@ -196,13 +196,12 @@ static int scan_from(struct ex *x, struct rules_scan *scan, const struct rule *r
 static int scan_rule(struct ex *x, struct rules_scan *scan, const struct rule *rule)
 {
 	if (rule_crosses_lines(rule))
-		return rules_scan_may_match(scan, rule, RULES_WHOLE_TEXT)
+		return rules_scan_next_line(scan, rule, 0) < x->n_lines
 			   ? scan_from(x, scan, rule, RULES_WHOLE_TEXT, 0)
 			   : 0;
-	for (size_t l = 0; l < x->n_lines; l++) {
-		if (x->lines[l].quoted || !rules_scan_may_match(scan, rule, l))
-			continue;
-		int k = scan_from(x, scan, rule, l, x->lines[l].start);
+	for (size_t l = rules_scan_next_line(scan, rule, 0); l < x->n_lines;
+	     l = rules_scan_next_line(scan, rule, l + 1)) {
+		int k = x->lines[l].quoted ? 0 : scan_from(x, scan, rule, l, x->lines[l].start);
 		if (k < 0)
 			return k;
 	}

@@ -499,7 +499,7 @@ static int analyse(struct analysis *a, const char *p, const char *end, int depth
 }
 
 int pattern_needs(const struct rules *r, const char *source, const struct pattern_sets *sets,
-		  struct prefilter *ret)
+		  struct clause *ret, size_t *ret_n)
 {
 	struct analysis a = {.r = r, .sets = sets};
 	struct req q = {0};
@@ -509,8 +509,8 @@ int pattern_needs(const struct rules *r, const char *source, const struct patter
 		return k;
 	if (q.give_up)
 		q.n = 0;
-	memcpy(ret->c, q.c, q.n * sizeof(q.c[0]));
-	ret->n = q.n;
+	memcpy(ret, q.c, q.n * sizeof(q.c[0]));
+	*ret_n = q.n;
 	return 0;
 }
 

@@ -70,15 +70,17 @@ int prefilter_build(struct rules *r)
 	k = ac_new(&ix->ac);
 	for (size_t i = 0; i < r->n_rules && k >= 0; i++) {
 		struct rule *rule = &r->rules[i];
-		struct prefilter f;
+		struct clause c[FILTER_MAX];
+		size_t n;
 
-		k = pattern_needs(r, rule->source, &sets, &f);
-		if (k < 0 || f.n == 0)
+		k = pattern_needs(r, rule->source, &sets, c, &n);
+		if (k < 0 || n == 0)
 			continue;
-		rule->filter = malloc(sizeof(*rule->filter));
+		rule->filter = malloc(sizeof(*rule->filter) + n * sizeof(c[0]));
 		if (!rule->filter)
 			return -ENOMEM;
-		*rule->filter = f;
+		rule->filter->n = n;
+		memcpy(rule->filter->c, c, n * sizeof(c[0]));
 	}
 	return k < 0 ? k : ac_link(ix->ac);
 }
@@ -168,14 +170,10 @@ void prefilter_lines_free(struct prefilter_lines *pl)
 	free(pl);
 }
 
-bool prefilter_line_ok(const struct prefilter_lines *pl, const struct prefilter *f, size_t line)
+static bool line_ok(const struct prefilter_lines *pl, const struct prefilter *f, size_t line)
 {
-	const uint64_t *chars, *sets;
+	const uint64_t *chars = &pl->chars[3 * line], *sets = &pl->sets[line * pl->words];
 
-	if (!f || pl->all)
-		return true;
-	chars = &pl->chars[3 * line];
-	sets = &pl->sets[line * pl->words];
 	for (size_t i = 0; i < f->n; i++) {
 		const struct clause *c = &f->c[i];
 		bool ok = (c->chars[0] & chars[0]) || (c->chars[1] & chars[1]) ||
@@ -186,4 +184,14 @@ bool prefilter_line_ok(const struct prefilter_lines *pl, const struct prefilter 
 			return false;
 	}
 	return true;
+}
+
+size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefilter *f, size_t from)
+{
+	if (!f || pl->all)
+		return from < pl->n_lines ? from : pl->n_lines;
+	for (size_t l = from; l < pl->n_lines; l++)
+		if (line_ok(pl, f, l))
+			return l;
+	return pl->n_lines;
 }

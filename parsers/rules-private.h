@@ -65,7 +65,7 @@ const struct define *rules_define_find(const struct rules *r, const char *name);
 /* rules-pattern.c: what every match of a pattern needs, as clauses that
  * must all hold; a clause holds when a line has one of its ASCII characters
  * or a string of one of its string sets. */
-#define CLAUSE_MAX_SETS 16 /* string sets one alternation may name */
+#define CLAUSE_MAX_SETS 48 /* string sets one alternation may name */
 #define FILTER_MAX      16 /* clauses kept per rule */
 struct clause {
 	uint64_t chars[2];
@@ -73,8 +73,8 @@ struct clause {
 	size_t n_sets;
 };
 struct prefilter {
-	struct clause c[FILTER_MAX];
-	size_t n; /* 0: the pattern needs nothing that is looked for */
+	size_t n;
+	struct clause c[];
 };
 /* Where string sets live: intern() gives the number of the set named key
  * (returning 1 if it is new, then add() receives each of its strings,
@@ -84,8 +84,10 @@ struct pattern_sets {
 	int (*add)(void *userdata, unsigned set, const char *folded);
 	void *userdata;
 };
+/* Fills ret[0..*ret_n) (room for FILTER_MAX); *ret_n = 0: the pattern needs
+ * nothing that is looked for. */
 int pattern_needs(const struct rules *r, const char *source, const struct pattern_sets *sets,
-		  struct prefilter *ret);
+		  struct clause *ret, size_t *ret_n);
 /* Whether a compiled pattern (as given to PCRE2) can match or look at a line
  * break: such a rule is matched against the whole text, not line by line. */
 bool pattern_crosses_lines(const char *pattern);
@@ -98,7 +100,9 @@ void prefilter_free(struct prefilter *f);
 int prefilter_lines_new(const struct rules *r, const char *text, size_t len, const size_t *starts,
 			size_t n_lines, struct prefilter_lines **ret);
 void prefilter_lines_free(struct prefilter_lines *pl);
-bool prefilter_line_ok(const struct prefilter_lines *pl, const struct prefilter *f, size_t line);
+/* The first line from `from` on that holds all f needs; n_lines if none. */
+size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefilter *f,
+			   size_t from);
 
 /* rules.c */
 const char *rules_group_name(enum rule_group g);

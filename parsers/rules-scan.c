@@ -121,14 +121,9 @@ bool rule_crosses_lines(const struct rule *rule)
 	return rule->crosses_lines;
 }
 
-bool rules_scan_may_match(const struct rules_scan *s, const struct rule *rule, size_t line)
+size_t rules_scan_next_line(const struct rules_scan *s, const struct rule *rule, size_t from)
 {
-	if (line != RULES_WHOLE_TEXT)
-		return line < s->n_lines && prefilter_line_ok(s->pl, rule->filter, line);
-	for (size_t i = 0; i < s->n_lines; i++)
-		if (prefilter_line_ok(s->pl, rule->filter, i))
-			return true;
-	return false;
+	return prefilter_next_line(s->pl, rule->filter, from);
 }
 
 int rules_scan_match(struct rules_scan *s, const struct rule *rule, size_t line, size_t start,

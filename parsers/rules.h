@@ -111,9 +111,9 @@ int rules_scan_new(const struct rules *r, const char *text, size_t len, struct r
 struct rules_scan *rules_scan_free(struct rules_scan *s);
 size_t rules_scan_lines(const struct rules_scan *s);
 bool rule_crosses_lines(const struct rule *rule);
-/* Whether line i (0-based, split at '\n'), or any line for
- * RULES_WHOLE_TEXT, contains what rule needs. */
-bool rules_scan_may_match(const struct rules_scan *s, const struct rule *rule, size_t line);
+/* The first line (0-based, split at '\n') from `from` on that holds what
+ * rule needs; rules_scan_lines() if none does. */
+size_t rules_scan_next_line(const struct rules_scan *s, const struct rule *rule, size_t from);
 /* Matches rule at or after byte start, within line i or the whole text
  * (RULES_WHOLE_TEXT). 1 = match, 0 = none, -E2BIG = match or depth limit
  * hit, other negative errno. */

@@ -293,7 +293,7 @@ static void test_rules_check_command(void **state)
 	remove_dir(bad);
 }
 
-/* The lines rules_scan_may_match() rules out hold no match: every packaged
+/* The lines rules_scan_next_line() passes over hold no match: every packaged
  * rule on every line of the test messages, against matching each line on
  * its own without the filter. */
 static void test_rules_scan_filter_never_hides_a_match(void **state)
@@ -335,7 +335,7 @@ static void test_rules_scan_filter_never_hides_a_match(void **state)
 				for (size_t i = 0; i < rules_count(r); i++) {
 					const struct rule *rule = rules_get(r, i);
 					struct rule_match m;
-					bool may = rules_scan_may_match(scan, rule, line);
+					bool may = rules_scan_next_line(scan, rule, line) == line;
 					if (rule_crosses_lines(rule))
 						continue;
 					lines++;
@@ -384,13 +384,11 @@ static void test_rules_scan_line_by_line(void **state)
 	assert_int_equal(rules_scan_lines(scan), 3);
 	/* "3" and the month are on two lines: neither holds both a digit and a
 	 * month word, the third does */
-	assert_false(rules_scan_may_match(scan, line, 0));
-	assert_false(rules_scan_may_match(scan, line, 1));
-	assert_true(rules_scan_may_match(scan, line, 2));
+	assert_int_equal(rules_scan_next_line(scan, line, 0), 2);
 	assert_int_equal(rules_scan_match(scan, line, 0, 0, &m), 0);
 	assert_int_equal(rules_scan_match(scan, line, 2, 0, &m), 1);
 	assert_int_equal(m.start, strlen("στις 3\nΓΕΝΑΡΗ\n"));
-	assert_true(rules_scan_may_match(scan, wrap, RULES_WHOLE_TEXT));
+	assert_true(rules_scan_next_line(scan, wrap, 0) < rules_scan_lines(scan));
 	assert_int_equal(rules_scan_match(scan, wrap, RULES_WHOLE_TEXT, 0, &m), 1);
 	assert_int_equal(m.start, strlen("στις "));
 	assert_int_equal(m.end, strlen("στις 3\nΓΕΝΑΡΗ"));
@@ -416,13 +414,13 @@ static void test_rules_scan_requirements(void **state)
 
 	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
 	assert_int_equal(rules_scan_new(r, text, strlen(text), &scan), 0);
-	assert_true(rules_scan_may_match(scan, rules_get(r, 0), 0));
-	assert_false(rules_scan_may_match(scan, rules_get(r, 0), 4));
-	assert_true(rules_scan_may_match(scan, rules_get(r, 1), 1));
-	assert_false(rules_scan_may_match(scan, rules_get(r, 1), 2)); /* no digit */
-	assert_false(rules_scan_may_match(scan, rules_get(r, 1), 3));
-	assert_true(rules_scan_may_match(scan, rules_get(r, 2), 3));
-	assert_false(rules_scan_may_match(scan, rules_get(r, 2), 4)); /* no ':' */
+	assert_int_equal(rules_scan_lines(scan), 6);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 0), 0), 0);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 0), 1), 6);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 1), 0), 1);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 1), 2), 6); /* no digit, no word */
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 2), 0), 3);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 2), 4), 6); /* no ':' */
 	assert_int_equal(rules_scan_new(r, "\xff", 1, &scan), -EILSEQ);
 	rules_free(r);
 	remove_dir(dir);
