@@ -293,6 +293,10 @@ static void database_failed(struct daemon *d, int r, const char *ref, const char
 	char reason[300];
 
 	delay = jitter(delay > DB_BACKOFF_MAX_US ? DB_BACKOFF_MAX_US : delay);
+	/* connected with every source working: that is ready (a service manager
+	 * waiting for READY=1 must not time out on a read-only database) */
+	if (d->connected && d->db_failures == 0)
+		check_ready(d);
 	if (d->db_failures == 0) {
 		d->db_failing_since = time(NULL);
 		/* the server's words, else the errno's */
