@@ -18,7 +18,7 @@ static const unsigned char greek_fold[0x3CF - 0x386] = {
     [0x3CE - 0x386] = 0xC9,
 };
 
-static unsigned greek_folded(unsigned cp)
+unsigned fold_greek(unsigned cp)
 {
 	if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
 		return cp + 0x20; /* capitals */
@@ -42,7 +42,7 @@ static bool fold_fast(const unsigned char *p, size_t n, char *out, size_t *o)
 		}
 		if ((p[i] != 0xCE && p[i] != 0xCF) || i + 1 >= n || (p[i + 1] & 0xC0) != 0x80)
 			return false;
-		cp = greek_folded((unsigned)(p[i] & 0x1F) << 6 | (p[i + 1] & 0x3F));
+		cp = fold_greek((unsigned)(p[i] & 0x1F) << 6 | (p[i + 1] & 0x3F));
 		if (!cp)
 			return false;
 		out[w++] = (char)(0xC0 | cp >> 6);

@@ -14,4 +14,8 @@
  * is), or NULL when out of memory. */
 char *fold_text(const char *s, size_t n);
 
+/* A monotonic Greek letter (U+0386..U+03CE) folded as fold_text() folds
+ * it, 0 for any other code point. */
+unsigned fold_greek(unsigned cp);
+
 #endif

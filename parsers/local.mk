@@ -14,7 +14,7 @@ libdivemap_a_SOURCES += \
 	parsers/fold.c parsers/fold.h \
 	parsers/rules.c parsers/rules.h parsers/rules-private.h \
 	parsers/rules-parse.c parsers/rules-compile.c parsers/rules-scan.c \
-	parsers/rules-pattern.c parsers/rules-prefilter.c \
+	parsers/rules-pattern.c parsers/rules-prefilter.c parsers/rules-trie.c \
 	parsers/aho-corasick.c parsers/aho-corasick.h \
 	parsers/dates.c parsers/dates.h
 libdivemap_a_SOURCES += \

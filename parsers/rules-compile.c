@@ -111,6 +111,16 @@ static int expand_vocab(const struct vocab *v, const char *group, struct buf *ou
 		memcpy(sorted, v->words, v->n * sizeof(char *));
 	qsort(sorted, v->n, sizeof(char *), by_length_desc);
 	k = group ? buf_printf(out, "(?<%s>", group) : buf_puts(out, "(?:");
+	if (k >= 0 && v->n > 0) {
+		size_t before = out->len;
+		k = rules_trie_expand(sorted, v->n, out);
+		if (k >= 0)
+			return buf_putc(out, ')');
+		if (k == -ENOMEM)
+			return k;
+		buf_truncate(out, before); /* not a trie: the plain alternation */
+		k = 0;
+	}
 	for (size_t i = 0; i < v->n && k >= 0; i++) {
 		if (i > 0)
 			k = buf_putc(out, '|');

@@ -104,6 +104,9 @@ void prefilter_lines_free(struct prefilter_lines *pl);
 size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefilter *f,
 			   size_t from);
 
+/* rules-trie.c: the words as one trie-shaped alternation (without the
+ * group around it); -EINVAL when a word does not lend itself to it. */
+int rules_trie_expand(char *const *words, size_t n, struct buf *out);
 /* rules.c */
 const char *rules_group_name(enum rule_group g);
 int rules_fail(char **reterr_reason, int r, const char *file, unsigned line, const char *msg,

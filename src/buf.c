@@ -116,3 +116,11 @@ char *buf_take(struct buf *b, size_t *ret_len)
 	b->len = b->cap = 0;
 	return p;
 }
+
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}

@@ -37,6 +37,8 @@ _warn_unused_result_ int buf_puts(struct buf *b, const char *s);
 _warn_unused_result_ int buf_putc(struct buf *b, char c);
 _warn_unused_result_ _printf_(2, 3) int buf_printf(struct buf *b, const char *fmt, ...);
 _warn_unused_result_ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Drops the bytes after the first len (len <= b->len). */
+void buf_truncate(struct buf *b, size_t len);
 /* The bytes, NUL-terminated (an empty string for an empty buffer). */
 const char *buf_str(const struct buf *b);
 /* Hands the bytes to the caller (NULL-safe: an empty buffer gives ""). */

@@ -426,6 +426,45 @@ static void test_rules_scan_requirements(void **state)
 	remove_dir(dir);
 }
 
+/* A vocabulary becomes a trie-shaped alternation: it matches what the plain
+ * alternation, longest word first, matches (cases, accents, prefixes of
+ * other words, a symbol, a space inside a word). */
+static void test_rules_vocab_trie_matches_as_the_alternation(void **state)
+{
+	char *dir =
+	    make_dir("x.rules",
+		     "[vocab w]\nΣάββατο, Σαββάτου, Σαβ, ΣΑΒ, Sunday, Sun, Sun day, €, euro\n"
+		     "[vocab latin]\ncafé, cafe\n"
+		     "[rules]\nt.trie weekday (?<![\\p{L}]){w}\n"
+		     "t.plain weekday "
+		     "(?<![\\p{L}])(?<w>Σαββάτου|Sun\\h+day|Σάββατο|Sunday|euro|Σαβ|ΣΑΒ|Sun|€)\n"
+		     "t.latin weekday {latin}\n",
+		     NULL);
+	const char *texts[] = {"ΣΑΒΒΑΤΟΥ 3", "σαββατο",  "Σάβ. 4",  "sunday",
+			       "SUN 5",      "Sun  day", "Sunda",   "40€",
+			       "EURO",       "ο Σαββ",   "Σαββάτο", "καφέ café CAFE"};
+	struct rules *r = NULL;
+	char *err = NULL;
+
+	assert_int_equal(rules_load(dir, NULL, &r, &err), 0);
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+		struct rule_match a, b;
+		int ka = rules_match(r, rules_get(r, 0), texts[i], strlen(texts[i]), 0, &a);
+		int kb = rules_match(r, rules_get(r, 1), texts[i], strlen(texts[i]), 0, &b);
+		assert_int_equal(ka, kb);
+		if (ka == 1) {
+			assert_int_equal(a.start, b.start);
+			assert_int_equal(a.end, b.end);
+		}
+	}
+	struct rule_match m;
+	const char *t = "καφέ CAFÉ";
+	assert_int_equal(rules_match(r, rules_get(r, 2), t, strlen(t), 0, &m), 1);
+	assert_int_equal(m.start, strlen("καφέ "));
+	rules_free(r);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +476,7 @@ int main(void)
 	    cmocka_unit_test(test_rules_scan_filter_never_hides_a_match),
 	    cmocka_unit_test(test_rules_scan_line_by_line),
 	    cmocka_unit_test(test_rules_scan_requirements),
+	    cmocka_unit_test(test_rules_vocab_trie_matches_as_the_alternation),
 	    cmocka_unit_test(test_rules_override_replaces_and_adds),
 	    cmocka_unit_test(test_rules_version_is_stable_and_content_bound),
 	    cmocka_unit_test(test_rules_match_limit_is_reported),
