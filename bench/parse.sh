@@ -2,7 +2,8 @@
 # bench/parse.sh [BUILDDIR] [SIZES_MB...]: throughput of the one-shot parse
 # (`parse --dry-run --no-db`: reading, the sandboxed worker's decode,
 # extraction and matching, JSON output; no database) on mailboxes made of the
-# corpus repeated, by default 100 MB and 1 GB, side by side with the I/O
+# corpus repeated, by default 100 MB and 1 GB (SIZES="100 1024", or the
+# arguments, in MiB), side by side with the I/O
 # floor measured in the same run on the same file: `cat FILE >/dev/null` and
 # `grep -c '^From ' FILE` (the file is in the page cache for all three).
 # RUNS (default 5) runs of each; every figure is the median of the runs.
@@ -19,7 +20,8 @@ top=$(dirname "$here")
 build=${1:-$PWD}
 shift || true
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(100 1024)
+# shellcheck disable=SC2206 # SIZES is a list of numbers
+[ ${#sizes[@]} -gt 0 ] || sizes=(${SIZES:-100 1024})
 runs=${RUNS:-5}
 prog=$build/divemap-ingest
 [ -x "$prog" ] || { echo "no $prog: give the build folder as the first argument" >&2; exit 2; }

@@ -123,8 +123,8 @@ tests_test_extract_SOURCES = tests/test-extract.c
 tests_test_extract_LDADD = $(TEST_LIBS)
 TESTS += tests/check-unit.sh
 EXTRA_DIST += tests/check-unit.sh
-EXTRA_DIST += bench/parse-throughput.sh bench/parse.sh bench/lib.sh bench/ingest-db.sh \
-	bench/extract.sh bench/imap-sync.sh bench/README.md
+EXTRA_DIST += bench/parse.sh bench/lib.sh bench/ingest-db.sh \
+	bench/extract.sh bench/imap-sync.sh bench/push-latency.sh bench/README.md
 check_PROGRAMS += tests/itest-imap-serve
 TESTS += tests/itest-imap-serve
 tests_itest_imap_serve_SOURCES = tests/itest-imap-serve.c
