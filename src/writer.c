@@ -385,13 +385,30 @@ static const char *currency_value(struct wctx *c, const json_t *trip)
 	return s;
 }
 
-static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, const char *date,
-			   const char *time, unsigned long long *ret_id)
+#define TRIP_COLS        11
+#define TRIPS_PER_INSERT 16
+#define TRIP_ROW_SQL     "(?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, 0)"
+#define TRIP_INSERT_SQL                                                                            \
+	"INSERT INTO parsed_dive_trips (diving_center_id, trip_date, trip_time, "                  \
+	"trip_duration, trip_difficulty_id, trip_price, trip_currency, "                           \
+	"group_size_limit, current_bookings, trip_description, special_requirements, "             \
+	"trip_status, source_newsletter_id, view_count) VALUES "
+
+/* One parsed_dive_trips row to insert: its values, and where its id goes. */
+struct trip_row {
+	const json_t *trip;
+	size_t pos; /* in c->trip_ids */
+	char time[16], pbuf[32];
+	struct db_value v[TRIP_COLS];
+};
+
+/* The row's values, with the warnings they call for. */
+static int trip_values(struct db *db, struct wctx *c, const json_t *trip, const char *date,
+		       struct trip_row *row)
 {
 	struct db_value diff, center = jint(c->result, "diving_center_id", 1, 2147483647);
 	const char *code = jstr(trip, "trip_difficulty");
-	char pbuf[32];
-	struct db_value price = price_value(c, trip, pbuf);
+	struct db_value price = price_value(c, trip, row->pbuf);
 	const char *currency = currency_value(c, trip);
 	int r;
 
@@ -400,20 +417,32 @@ static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, co
 		return r;
 	if (code && diff.type == DB_T_NULL)
 		warn(c, "difficulty '%.64s' is not in difficulty_levels: left out", code);
-	return db_exec(
-	    db,
-	    "INSERT INTO parsed_dive_trips (diving_center_id, trip_date, trip_time, "
-	    "trip_duration, trip_difficulty_id, trip_price, trip_currency, "
-	    "group_size_limit, current_bookings, trip_description, special_requirements, "
-	    "trip_status, source_newsletter_id, view_count) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, 'scheduled', ?, 0)",
-	    (struct db_value[]){center, DB_TEXT(date), time[0] ? DB_TEXT(time) : DB_NULL,
-				jint(trip, "trip_duration", 0, 100000), diff, price,
-				DB_TEXT(currency), jint(trip, "group_size_limit", 0, 100000),
-				text_value(jstr(trip, "trip_description"), TEXT_MAX, TEXT_MAX),
-				text_value(jstr(trip, "special_requirements"), TEXT_MAX, TEXT_MAX),
-				DB_INT(c->newsletter_id)},
-	    11, NULL, ret_id);
+	row->trip = trip;
+	row->v[0] = center;
+	row->v[1] = DB_TEXT(date);
+	row->v[2] = row->time[0] ? DB_TEXT(row->time) : DB_NULL;
+	row->v[3] = jint(trip, "trip_duration", 0, 100000);
+	row->v[4] = diff;
+	row->v[5] = price;
+	row->v[6] = DB_TEXT(currency);
+	row->v[7] = jint(trip, "group_size_limit", 0, 100000);
+	row->v[8] = text_value(jstr(trip, "trip_description"), TEXT_MAX, TEXT_MAX);
+	row->v[9] = text_value(jstr(trip, "special_requirements"), TEXT_MAX, TEXT_MAX);
+	row->v[10] = DB_INT(c->newsletter_id);
+	return 0;
+}
+
+static int insert_trip_row(struct db *db, struct wctx *c, const json_t *trip, const char *date,
+			   const char *time, unsigned long long *ret_id)
+{
+	struct trip_row row = {0};
+	int r;
+
+	snprintf(row.time, sizeof(row.time), "%s", time);
+	r = trip_values(db, c, trip, date, &row);
+	if (r < 0)
+		return r;
+	return db_exec(db, TRIP_INSERT_SQL TRIP_ROW_SQL, row.v, TRIP_COLS, NULL, ret_id);
 }
 
 static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t index)
@@ -452,18 +481,182 @@ static int insert_trip(struct db *db, struct wctx *c, const json_t *trip, size_t
 	return json_array_append_new(c->trip_ids, json_integer((json_int_t)id));
 }
 
-static int insert_trips(struct db *db, struct wctx *c)
+/* May the ids of one multi-row INSERT be taken as consecutive from the
+ * first? Yes when InnoDB hands out consecutive values to such an insert
+ * (innodb_autoinc_lock_mode 0 or 1) one apart: asked once per transaction
+ * of the caller's cache. Without a cache, no. */
+static int consecutive_ids(struct db *db, struct wctx *c, bool *ret)
 {
-	const json_t *trips = json_object_get(c->result, "trips"), *trip;
-	size_t i;
+	_cleanup_(db_rows_freep) struct db_rows *rows = NULL;
+	struct writer_cache *wc = c->in->cache;
 	int r;
 
+	*ret = false;
+	if (!wc)
+		return 0;
+	if (wc->autoinc == 0) {
+		r = db_query(db,
+			     "SELECT @@innodb_autoinc_lock_mode IN (0, 1) AND "
+			     "@@auto_increment_increment = 1",
+			     NULL, 0, &rows);
+		if (r < 0)
+			return r;
+		wc->autoinc = rows->n_rows == 1 && cell_int(db_cell(rows, 0, 0)) == 1 ? 1 : -1;
+	}
+	*ret = wc->autoinc > 0;
+	return 0;
+}
+
+/* rows[0..n) in one INSERT; their ids into c->trip_ids. */
+static int insert_trip_rows(struct db *db, struct wctx *c, struct trip_row *rows, size_t n)
+{
+	struct db_value v[TRIPS_PER_INSERT * TRIP_COLS];
+	char sql[sizeof(TRIP_INSERT_SQL) + TRIPS_PER_INSERT * (sizeof(TRIP_ROW_SQL) + 2)];
+	unsigned long long first = 0;
+	size_t len = strlen(TRIP_INSERT_SQL);
+	int r;
+
+	memcpy(sql, TRIP_INSERT_SQL, len + 1);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(v + i * TRIP_COLS, rows[i].v, sizeof(rows[i].v));
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s%s", i ? ", " : "",
+					TRIP_ROW_SQL);
+	}
+	r = db_exec(db, sql, v, n * TRIP_COLS, NULL, &first);
+	if (r < 0)
+		return r;
+	if (first == 0) {
+		snprintf(c->err, sizeof(c->err), "no id for the inserted trips");
+		return -EIO;
+	}
+	for (size_t i = 0; i < n; i++) {
+		r = json_array_set_new(c->trip_ids, rows[i].pos,
+				       json_integer((json_int_t)(first + i)));
+		if (r < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The dives of the inserted trips, up to DIVES_PER_INSERT rows a statement. */
+static int insert_trip_rows_dives(struct db *db, struct wctx *c, const struct trip_row *rows,
+				  size_t n)
+{
+	struct db_value v[DIVES_PER_INSERT * DIVE_COLS];
+	char times[DIVES_PER_INSERT][16];
+	char sql[160 + DIVES_PER_INSERT * 24];
+	size_t k = 0, len = 0;
+	int r;
+
+	for (size_t i = 0; i <= n; i++) {
+		const json_t *dives = i < n ? json_object_get(rows[i].trip, "dives") : NULL;
+		size_t nd = json_array_size(dives);
+		long long id =
+		    i < n ? json_integer_value(json_array_get(c->trip_ids, rows[i].pos)) : 0;
+
+		for (size_t d = 0; d <= nd; d++) {
+			bool last = i == n && d == nd;
+
+			if (k > 0 && (k == DIVES_PER_INSERT || last)) {
+				r = db_exec(db, sql, v, k * DIVE_COLS, NULL, NULL);
+				if (r < 0)
+					return r;
+				k = 0;
+			}
+			if (d == nd)
+				break;
+			if (k == 0)
+				len = (size_t)snprintf(
+				    sql, sizeof(sql), "%s",
+				    "INSERT INTO parsed_dives (trip_id, dive_site_id, dive_number, "
+				    "dive_time, dive_duration, dive_description) VALUES ");
+			dive_values(id, json_array_get(dives, d), d, times[k], v + k * DIVE_COLS);
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+						"%s(?, ?, ?, ?, ?, ?)", k ? ", " : "");
+			k++;
+			c->st->dives++;
+			c->log_dives++;
+		}
+	}
+	return 0;
+}
+
+/* Every trip to insert in multi-row INSERTs (consecutive ids), then all
+ * their dives likewise: the statements of insert_trip() for a whole
+ * newsletter in two or three. */
+static int insert_trips_batched(struct db *db, struct wctx *c)
+{
+	const json_t *trips = json_object_get(c->result, "trips"), *trip;
+	_cleanup_free_ struct trip_row *rows = calloc(json_array_size(trips) + 1, sizeof(*rows));
+	size_t i, n = 0;
+	int r;
+
+	if (!rows)
+		return -ENOMEM;
 	json_array_foreach(trips, i, trip)
 	{
-		r = insert_trip(db, c, trip, i);
+		const char *date = jstr(trip, "trip_date");
+		const json_t *dives = json_object_get(trip, "dives");
+		struct trip_row *row = &rows[n];
+		struct old_trip *kept;
+
+		if (!valid_date(date)) {
+			warn(c, "trip %zu: date '%.32s' is not a date: left out", i + 1,
+			     date ? date : "(none)");
+			r = json_array_append_new(c->trip_ids, json_null());
+		} else {
+			if (!norm_time(jstr(trip, "trip_time"), row->time))
+				row->time[0] = '\0';
+			kept = kept_trip_for(c, date, row->time);
+			if (kept) {
+				kept->matched = true;
+				c->log_trips++;
+				c->log_dives += (unsigned)json_array_size(dives);
+				r = json_array_append_new(c->trip_ids, json_integer(kept->id));
+			} else {
+				r = trip_values(db, c, trip, date, row);
+				if (r < 0)
+					return r;
+				row->pos = json_array_size(c->trip_ids);
+				n++;
+				c->st->trips++;
+				c->log_trips++;
+				r = json_array_append_new(c->trip_ids, json_null());
+			}
+		}
+		if (r < 0)
+			return -ENOMEM;
+	}
+	for (i = 0; i < n; i += TRIPS_PER_INSERT) {
+		r = insert_trip_rows(db, c, rows + i,
+				     n - i < TRIPS_PER_INSERT ? n - i : TRIPS_PER_INSERT);
 		if (r < 0)
 			return r;
 	}
+	return insert_trip_rows_dives(db, c, rows, n);
+}
+
+static int insert_trips(struct db *db, struct wctx *c)
+{
+	const json_t *trips = json_object_get(c->result, "trips"), *trip;
+	bool batched;
+	size_t i;
+	int r;
+
+	r = consecutive_ids(db, c, &batched);
+	if (r < 0)
+		return r;
+	if (batched)
+		r = insert_trips_batched(db, c);
+	else
+		json_array_foreach(trips, i, trip)
+		{
+			r = insert_trip(db, c, trip, i);
+			if (r < 0)
+				return r;
+		}
+	if (r < 0)
+		return r;
 	for (i = 0; i < c->n_old; i++) {
 		const struct old_trip *o = &c->old[i];
 

@@ -26,8 +26,10 @@ struct db;
 #define WRITER_MAX_ATTEMPTS 4
 
 /* Look-ups a caller that writes several messages in one transaction lets
- * the writer keep for that transaction (difficulty codes); zeroed for each
- * new transaction. */
+ * the writer keep for that transaction (difficulty codes, whether the ids
+ * of a multi-row INSERT are consecutive, which lets it insert a newsletter's
+ * trips and dives a few statements in all); zeroed for each new
+ * transaction. */
 struct writer_cache_entry {
 	char code[32];
 	long long id; /* 0: not in difficulty_levels */
@@ -35,6 +37,7 @@ struct writer_cache_entry {
 struct writer_cache {
 	struct writer_cache_entry e[16];
 	size_t n;
+	int autoinc; /* 0: not asked yet; 1: a multi-row INSERT's ids are consecutive */
 };
 
 struct writer_input {

@@ -694,14 +694,17 @@ static void test_writer_in_transaction(void **state)
 	assert_non_null(result);
 	assert_int_equal(write_text(f, RESULT_JSON, &st), 0);
 	want = trips_text(f);
-	/* a second message; written in a transaction that is rolled back, then one that commits */
+	/* a second message; written in a transaction that is rolled back, then one that
+	 * commits; with a cache, its trips and their dives go in multi-row INSERTs */
 	assert_int_equal(test_setup(state), 0);
+	struct writer_cache wc = {0};
 	struct writer_input in = {.message_id = f->message_id,
 				  .newsletter_id = f->newsletter_id,
 				  .result = result,
 				  .result_text = RESULT_JSON,
 				  .duration_us = 1234,
-				  .fresh = true};
+				  .fresh = true,
+				  .cache = &wc};
 	assert_int_equal(db_begin(f->db), 0);
 	assert_int_equal(writer_write_in_transaction(f->db, &in, &st), 0);
 	assert_int_equal(db_rollback(f->db), 0);
@@ -709,9 +712,11 @@ static void test_writer_in_transaction(void **state)
 		     (long long)f->message_id, "0\n");
 	assert_query(f->db, "SELECT COUNT(*) FROM parsed_dive_trips WHERE source_newsletter_id = ?",
 		     f->newsletter_id, "0\n");
+	wc = (struct writer_cache){0};
 	assert_int_equal(db_begin(f->db), 0);
 	assert_int_equal(writer_write_in_transaction(f->db, &in, &st), 0);
 	assert_int_equal(db_commit(f->db), 0);
+	assert_int_equal(wc.autoinc, 1);
 	assert_string_equal(st.status, "partial");
 	assert_int_equal(st.trips, 2);
 	assert_int_equal(st.dives, 3);
