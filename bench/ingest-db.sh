@@ -20,7 +20,7 @@ count=${2:-20000}
 runs=${RUNS:-5}
 # PARSE_ARGS: options of parse, e.g. --commit-every=1 (the default groups
 # --commit-every=100 messages a transaction: see src/cmd-parse.c)
-parse_args=${PARSE_ARGS:-}
+read -r -a parse_args <<<"${PARSE_ARGS:-}"
 prog=$build/divemap-ingest
 [ -x "$prog" ] || { echo "no $prog: give the build folder as the first argument" >&2; exit 2; }
 need /usr/bin/time time
@@ -73,7 +73,7 @@ echo "database: $(root -e "SELECT CONCAT('MariaDB ', VERSION(), ', innodb_flush_
 	'M, innodb_log_file_size=', @@innodb_log_file_size DIV 1048576, 'M, innodb_doublewrite=', @@innodb_doublewrite,
 	', datadir on ', '$(df --output=fstype "$tmp" | tail -1)')")"
 corpus_mbox "${count}msg" "$tmp/in.mbox"
-echo "input: $count messages, $(stat -c %s "$tmp/in.mbox") bytes; runs: $runs per figure (median); parse ${parse_args:-(defaults)}"
+echo "input: $count messages, $(stat -c %s "$tmp/in.mbox") bytes; runs: $runs per figure (median); parse ${PARSE_ARGS:-(defaults)}"
 : >"$tmp/runs"
 for i in $(seq "$runs"); do
 	new_db "run$i"
@@ -82,7 +82,7 @@ for i in $(seq "$runs"); do
 	status >"$tmp/st0"
 	s0=$(server_cpu)
 	timed "$tmp/time.log" env DATABASE_URL="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/run$i" \
-		"$prog" -q -c "$tmp/conf" parse $parse_args "$tmp/in.mbox" >/dev/null || rc=$?
+		"$prog" -q -c "$tmp/conf" parse "${parse_args[@]}" "$tmp/in.mbox" >/dev/null || rc=$?
 	ours=$WALL ours_cpu=$CPU ours_rss=$RSS
 	server=$(awk -v a="$s0" -v b="$(server_cpu)" 'BEGIN { print b - a }')
 	status >"$tmp/st1"

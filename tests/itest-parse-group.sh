@@ -171,7 +171,7 @@ sleep 0.5
 stored=$(sql 'SELECT COUNT(*) FROM ingest_messages')
 sql "DROP TRIGGER test_slow"
 [ "$stored" -lt 12 ] || fail "maildir: all stored before the stop"
-moved=$(ls "$tmp/md/cur" | wc -l)
+moved=$(find "$tmp/md/cur" -type f | wc -l)
 echo "maildir: stopped with $stored of 12 stored, $moved in cur/"
 [ "$moved" -le "$stored" ] || fail "maildir: $moved moved to cur/, $stored stored"
 for f in "$tmp/md/cur/"*; do
@@ -181,6 +181,7 @@ for f in "$tmp/md/cur/"*; do
 done
 consistent "$stored"
 "$prog" -q -c "$tmp/conf" parse --commit-every=5 "$tmp/md" 2>"$tmp/log5" || { cat "$tmp/log5"; fail "maildir run"; }
-[ -z "$(ls "$tmp/md/new")" ] && [ "$(ls "$tmp/md/cur" | grep -c ':2,S$')" = 12 ] || fail "maildir: not all moved to cur/"
+[ -z "$(find "$tmp/md/new" -type f)" ] && [ "$(find "$tmp/md/cur" -type f -name '*:2,S' | wc -l)" = 12 ] ||
+	fail "maildir: not all moved to cur/"
 consistent 12
 echo "PASS: groups: a failing message alone marked, a kill loses only the open group, maildir acks after commit"
