@@ -5,8 +5,10 @@
  * connect_timeout per try, one log line per failed try. The session is
  * utf8mb4, strict SQL mode, time zone +00:00. Statements take parameters
  * only as struct db_value arrays (prepared statements; no SQL is ever built
- * from data). Errors return -errno; db_error() has the server's text and
- * never the password. */
+ * from data). A connection keeps its last 48 distinct statements prepared
+ * and executes them again (one round trip each); one that fails is prepared
+ * anew. Errors return -errno; db_error() has the server's text and never
+ * the password. */
 #ifndef DIVEMAP_DB_H
 #define DIVEMAP_DB_H
 
