@@ -27,8 +27,7 @@ libdivemap_a_SOURCES += \
 	src/frame.c src/frame.h
 libdivemap_a_SOURCES += \
 	src/worker.c src/worker.h \
-	src/worker-sandbox.c src/worker-sandbox.h \
-	src/cmd-worker.c
+	src/worker-sandbox.c src/worker-sandbox.h
 libdivemap_a_SOURCES += \
 	src/store.c src/store.h \
 	src/names.c src/names.h \
@@ -52,14 +51,19 @@ libdivemap_a_SOURCES += src/source-imap-session.c src/source-imap-private.h
 libdivemap_a_SOURCES += src/imap-utf7.c src/imap-utf7.h
 libdivemap_a_SOURCES += src/ingest.c src/ingest.h
 libdivemap_a_SOURCES += src/clock.h
-# The worker's program: src/main.c with the commands that run the parsers
-# (the worker child, match, rules), so that the daemon does not load them.
-# --as-needed: each program records only the libraries it calls.
+# The helper programs of src/libexec.h: the worker, and src/main.c with the
+# commands that run the parsers in-process (match, rules), so that neither
+# the daemon nor the worker loads what it does not call. --as-needed: each
+# program records only the libraries it calls.
 libdivemap_a_SOURCES += src/worker-child.c src/worker-private.h
-pkglibexec_PROGRAMS = divemap-ingest-worker
-divemap_ingest_worker_SOURCES = src/main.c
-divemap_ingest_worker_CPPFLAGS = $(AM_CPPFLAGS) -DDIVEMAP_WORKER_PROGRAM
+libdivemap_a_SOURCES += src/libexec.c src/libexec.h
+pkglibexec_PROGRAMS = divemap-ingest-worker divemap-ingest-parsers
+divemap_ingest_worker_SOURCES = src/worker-main.c
 divemap_ingest_worker_LDADD = libdivemap.a $(DEPS_LIBS)
 divemap_ingest_worker_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
+divemap_ingest_parsers_SOURCES = src/main.c
+divemap_ingest_parsers_CPPFLAGS = $(AM_CPPFLAGS) -DDIVEMAP_PARSERS_PROGRAM
+divemap_ingest_parsers_LDADD = libdivemap.a $(DEPS_LIBS)
+divemap_ingest_parsers_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
 divemap_ingest_LDFLAGS = $(AM_LDFLAGS) -Wl,--as-needed
-EXTRA_divemap_ingest_DEPENDENCIES = divemap-ingest-worker$(EXEEXT)
+EXTRA_divemap_ingest_DEPENDENCIES = $(pkglibexec_PROGRAMS)

@@ -1,11 +1,11 @@
 /* main.c: global options, then dispatch to a subcommand (commands.h).
  *
  * Two programs are built from this file. divemap-ingest has the commands
- * that need no parser (serve, parse, ...); divemap-ingest-worker (built with
- * DIVEMAP_WORKER_PROGRAM, installed in the package's libexec folder) has the
- * ones that run the parsers in-process: the worker child, match and rules.
- * divemap-ingest runs `match` and `rules` by executing the other program
- * with its own arguments. So the daemon never loads libxml2 (with ICU and
+ * that run no parser in-process (serve, parse, ...: they hand mail to the
+ * worker); divemap-ingest-parsers (built with DIVEMAP_PARSERS_PROGRAM,
+ * installed in the package's libexec folder: libexec.h) has the two that
+ * do, match and rules, and divemap-ingest runs those by executing it with
+ * its own arguments. So the daemon never loads libxml2 (with ICU and
  * libstdc++) or PCRE2: a smaller resident set while it idles. */
 #include <dlfcn.h>
 #include <errno.h>
@@ -20,12 +20,12 @@
 #include "commands.h"
 #include "log.h"
 #include "strutil.h"
-#include "worker.h"
+#include "libexec.h"
 
 #include "autoconfig.h" /* PACKAGE_VERSION */
 
 struct cli {
-	char **argv; /* as main() got it: handed on by run_in_worker_program() */
+	char **argv; /* as main() got it: handed on by run_in_parsers_program() */
 	const char *config_path;
 	int verbosity;  /* -v minus -q */
 	int log_target; /* -1: from the config */
@@ -33,15 +33,13 @@ struct cli {
 };
 
 /* The commands, in the order --help lists them. */
-#ifdef DIVEMAP_WORKER_PROGRAM
+#ifdef DIVEMAP_PARSERS_PROGRAM
 extern const struct command command_match;
 extern const struct command command_rules;
-extern const struct command command_worker;
 // clang-format off
 static const struct command *const commands[] = {
 	&command_match,
 	&command_rules,
-	&command_worker,
 	NULL,
 };
 // clang-format on
@@ -53,18 +51,20 @@ extern const struct command command_log;
 extern const struct command command_report;
 extern const struct command command_migrate;
 
-/* Runs this command line in divemap-ingest-worker (see the top). */
-static int run_in_worker_program(int argc, char **argv, struct cli *cli)
+/* Runs this command line in divemap-ingest-parsers (see the top). */
+static int run_in_parsers_program(int argc, char **argv, struct cli *cli)
 {
-	int fd = worker_exe_open();
+	int fd = libexec_open(LIBEXEC_PARSERS, NULL);
 
 	if (fd < 0) {
-		log_error_errno(fd, "'%s' runs in " WORKER_EXE_NAME ", which cannot be found: %m",
+		log_error_errno(fd,
+				"'%s' runs in " LIBEXEC_PARSERS ", found neither beside this "
+				"program nor in " PKGLIBEXECDIR ": %m",
 				argv[0]);
 		return EX_UNAVAILABLE;
 	}
 	fexecve(fd, cli->argv, environ);
-	log_error_errno(-errno, "cannot execute " WORKER_EXE_NAME ": %m");
+	log_error_errno(-errno, "cannot execute " LIBEXEC_PARSERS ": %m");
 	close(fd);
 	return EX_OSERR;
 }
@@ -91,12 +91,12 @@ static void openssl_no_error_strings(void)
 static const struct command command_match_elsewhere = {
     .name = "match",
     .summary = "show how site (or center) names resolve against the aliases",
-    .run = run_in_worker_program,
+    .run = run_in_parsers_program,
 };
 static const struct command command_rules_elsewhere = {
     .name = "rules",
     .summary = "check the extraction rules: rules check [DIR]",
-    .run = run_in_worker_program,
+    .run = run_in_parsers_program,
 };
 // clang-format off
 static const struct command *const commands[] = {
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	int r;
 
-#ifndef DIVEMAP_WORKER_PROGRAM
+#ifndef DIVEMAP_PARSERS_PROGRAM
 	openssl_no_error_strings();
 #endif
 	apply_log_settings(&cli, LOG_INFO, LOG_TARGET_AUTO);

@@ -17,7 +17,6 @@
  * reap, describe, and start a fresh worker on the next call. */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +34,7 @@
 #include "buf.h"
 #include "config.h"
 #include "frame.h"
+#include "libexec.h"
 #include "log.h"
 #include "strutil.h"
 #include "worker-private.h"
@@ -48,7 +48,6 @@
 #define WORKER_MAX_USES         2000 /* messages, then a fresh worker */
 #define WORKER_CPU_LIMIT_S      3600 /* over its WORKER_MAX_USES messages */
 #define WORKER_EXE_ENV          "DIVEMAP_WORKER_EXE"
-#define WORKER_EXE_DEFAULT      PKGLIBEXECDIR "/" WORKER_EXE_NAME
 #define WORKER_DEFAULT_RULESDIR PKGDATADIR "/rules"
 
 struct worker {
@@ -121,7 +120,7 @@ static void worker_env(char **envp, size_t n)
 
 static int worker_spawn(struct worker *w)
 {
-	char *argv[] = {(char *)WORKER_EXE_NAME, (char *)"worker", NULL};
+	char *argv[] = {(char *)LIBEXEC_WORKER, (char *)"worker", NULL};
 	char *envp[16];
 	int sv[2];
 	pid_t parent = getpid(), pid;
@@ -342,36 +341,6 @@ static int worker_start(struct worker *w, char **reterr_reason)
 	return r;
 }
 
-int worker_exe_open(void)
-{
-	const char *env = getenv(WORKER_EXE_ENV);
-	char self[PATH_MAX], *slash;
-	_cleanup_free_ char *sibling = NULL;
-	ssize_t n;
-	int fd;
-
-	if (env) {
-		fd = open(env, O_RDONLY | O_CLOEXEC);
-		return fd < 0 ? -errno : fd;
-	}
-	/* beside this program first: a build tree runs its own worker */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			if (asprintf(&sibling, "%s/" WORKER_EXE_NAME, self) < 0)
-				return -ENOMEM;
-			fd = open(sibling, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0)
-				return fd;
-		}
-	}
-	fd = open(WORKER_EXE_DEFAULT, O_RDONLY | O_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
 int worker_new(const struct worker_settings *s, struct worker **ret)
 {
 	_cleanup_(worker_freep) struct worker *w = NULL;
@@ -394,11 +363,11 @@ int worker_new(const struct worker_settings *s, struct worker **ret)
 	 * our memory or /proc/self/environ. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return log_error_errno(-errno, "Cannot make this process non-dumpable: %m");
-	w->exe_fd = worker_exe_open();
+	w->exe_fd = libexec_open(LIBEXEC_WORKER, WORKER_EXE_ENV);
 	if (w->exe_fd < 0)
 		return log_error_errno(w->exe_fd,
-				       "Cannot open the worker's executable (" WORKER_EXE_NAME
-				       " beside this program, or " WORKER_EXE_DEFAULT "): %m");
+				       "Cannot open the worker's program (" LIBEXEC_WORKER
+				       " beside this program, or in " PKGLIBEXECDIR "): %m");
 	r = worker_start(w, &why);
 	if (r < 0)
 		return log_error_errno(r, "Cannot start the worker: %s", why ? why : "%m");

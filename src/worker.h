@@ -3,9 +3,8 @@
  * The parent (which holds the database and the sources) never parses mail
  * itself: it hands the raw bytes to a worker process and gets back a JSON
  * result. The worker is a program of its own, `divemap-ingest-worker
- * worker` (the program that links the parsers, libxml2 and PCRE2, so that
- * the daemon does not load them), executed with the socket on fd 3, no
- * credentials, rlimits, no_new_privs. A worker that crashes, hangs past the
+ * worker` (libexec.h; $DIVEMAP_WORKER_EXE another), executed with the
+ * socket on fd 3, no credentials, rlimits, no_new_privs. A worker that crashes, hangs past the
  * timeout or exceeds its memory costs that one message a failed mark: the
  * next call starts a fresh worker. One worker is reused across messages. */
 #ifndef DIVEMAP_WORKER_H
@@ -27,13 +26,6 @@ struct worker_settings {
 	size_t max_message_size;        /* 0 = 25 MiB */
 };
 
-#define WORKER_EXE_NAME "divemap-ingest-worker"
-
-/* Opens (O_RDONLY, close-on-exec) the worker's program: $DIVEMAP_WORKER_EXE
- * if set, else divemap-ingest-worker in the folder of the running program
- * (a build tree), else the installed one (PKGLIBEXECDIR). An fd or -errno. */
-int worker_exe_open(void);
-
 int worker_new(const struct worker_settings *s, struct worker **ret);
 /* A worker with the [parser] settings of cfg (rules, override, timeout) and
  * the given message size bound (the store's, which the server may lower). */
@@ -54,8 +46,7 @@ int worker_set_names(struct worker *w, const char *names_json, size_t len);
 int worker_process(struct worker *w, const char *raw, size_t len, char **ret_json,
 		   char **reterr_reason);
 
-/* The child's side (worker-child.c): `divemap-ingest-worker worker` runs
- * this on fd 3. */
+/* The child's side (worker-child.c): src/worker-main.c runs this on fd 3. */
 int worker_child_main(int fd);
 
 #endif
