@@ -236,12 +236,12 @@ store = [ms(r[4], r[5]) for r in rows]
 commit = [ms(r[5], r[6]) for r in rows]
 appended = [ms(r[1], r[2]) for r in rows]
 missing = sum(math.isnan(x) for x in dove + fetch)
-# total p50 p99 max, dovecot p50 p99 max, ours p50 p99 max, fetched p50,
-# fetched->stored p50, stored->committed p50, APPEND round trip p50, CPU s, unmatched
+# p50 p99 max of: total, dovecot, ours, fetched, fetched->stored,
+# stored->committed, APPEND round trip; then CPU s, unmatched stamps
 fig = []
-for v in (total, dove, ours):
+for v in (total, dove, ours, fetch, store, commit, appended):
     fig += [pct(v, 0.5), pct(v, 0.99), pct(v, 1)]
-fig += [pct(fetch, 0.5), pct(store, 0.5), pct(commit, 0.5), pct(appended, 0.5), cpu, missing]
+fig += [cpu, missing]
 print(' '.join('%.3f' % x for x in fig))
 PY
 
@@ -275,17 +275,21 @@ CONF
 		{ tail -20 "$tmp/serve$i.log" >&2; exit 1; }
 	tail -1 "$tmp/runs" | awk -v i="$i" '{
 		printf "  run %d: total p50 %.0f p99 %.0f max %.0f ms; Dovecot p50 %.0f p99 %.0f ms;" \
-			" ours p50 %.0f p99 %.0f max %.0f ms; daemon CPU %.2f s\n", i, $1, $2, $3, $4, $5, $7, $8, $9, $14
-		if ($15 > 0) printf "  run %d: %d stamps missing\n", i, $15
+			" ours p50 %.0f p99 %.0f max %.0f ms; daemon CPU %.2f s\n", i, $1, $2, $3, $4, $5, $7, $8, $9, $22
+		if ($23 > 0) printf "  run %d: %d stamps missing\n", i, $23
 	}' >&2
 	[ -z "${KEEP_TIMES:-}" ] || cp "$tmp/times$i" "$KEEP_TIMES.$i"
 	root -e "DROP DATABASE \`run$i\`"
 done
 col() { awk -v c="$1" '{ print $c }' "$tmp/runs" | median; }
-printf '%-26s %8s %8s %8s\n' "APPEND OK -> (ms)" p50 p99 max
-printf '%-26s %8.1f %8.1f %8.1f\n' "committed row (total)" "$(col 1)" "$(col 2)" "$(col 3)"
-printf '%-26s %8.1f %8.1f %8.1f\n' "IDLE client's EXISTS" "$(col 4)" "$(col 5)" "$(col 6)"
-printf '%-26s %8.1f %8.1f %8.1f\n' "ours (total - EXISTS)" "$(col 7)" "$(col 8)" "$(col 9)"
-printf '%-26s %8.1f\n' "daemon fetched it" "$(col 10)"
-echo "ours, p50 of each step: fetched -> stored $(col 11) ms, stored -> committed $(col 12) ms;" \
-	"APPEND round trip $(col 13) ms; daemon CPU $(col 14) s a run ($count messages)"
+row() { printf '%-30s %8.1f %8.1f %8.1f\n' "$1" "$(col "$2")" "$(col $(($2 + 1)))" "$(col $(($2 + 2)))"; }
+printf '%-30s %8s %8s %8s\n' "from APPEND's OK to (ms)" p50 p99 max
+row "committed row (total)" 1
+row "the IDLE client's EXISTS" 4
+row "ours (total - EXISTS)" 7
+row "the daemon fetched it" 10
+echo "the daemon's steps (ms):"
+row "  fetched -> row stored" 13
+row "  stored -> row committed" 16
+row "APPEND's round trip (ms)" 19
+echo "daemon CPU: $(col 22) s a run of $count messages (its own and its reaped workers')"
