@@ -53,6 +53,16 @@ static bool fold_fast(const unsigned char *p, size_t n, char *out, size_t *o)
 	return true;
 }
 
+bool fold_text_fast(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	if (!fold_fast((const unsigned char *)s, n, out, &o))
+		return false;
+	out[o] = '\0';
+	return true;
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';

@@ -6,8 +6,10 @@
  * macros: literal text, a vocabulary (any of its words), \d and classes of
  * digits and punctuation are needs; a group's needs are its content's; an
  * alternation needs one thing of each branch (the most telling need of
- * each, joined); whatever is optional (?, *, {0,n}), a lookaround, or not
- * understood needs nothing. Only that keeps the reading sound: a line
+ * each, joined); a lookahead's content is needed too (it lies within the
+ * line, or the text, the rule is matched on); whatever is optional (?, *,
+ * {0,n}), a negative or lookbehind assertion (it may look at earlier
+ * lines), or not understood needs nothing. Only that keeps the reading sound: a line
  * without a need cannot hold a match. Extended syntax, (?x), is not read at
  * all. */
 #include <ctype.h>
@@ -312,8 +314,8 @@ static int analyse_group(struct analysis *a, const char *p, const char *gend, in
 		return 0; /* a verb */
 	if (*c == '?') {
 		c++;
-		if (*c == ':' || *c == '|')
-			c++;
+		if (*c == ':' || *c == '|' || *c == '=')
+			c++; /* a lookahead's text follows the match within its subject */
 		else if ((*c == '<' || *c == '\'') && (isalpha((unsigned char)c[1]) || c[1] == '_'))
 			c += strcspn(c, ">'") + 1;
 		else if (*c == 'P' && c[1] == '<')

@@ -24,10 +24,10 @@ struct prefilter_index {
 };
 
 struct prefilter_lines {
-	size_t n_lines, words;
-	uint64_t *chars; /* 3 a line: ASCII bytes, and bit 0 of the third: maybe a digit */
-	uint64_t *sets;  /* words a line: the string sets found in it */
-	bool all;        /* folding moved lines: every line may match */
+	size_t n_lines, words; /* line n_lines is all lines together */
+	uint64_t *chars;       /* 3 a line: ASCII bytes, and bit 0 of the third: maybe a digit */
+	uint64_t *sets;        /* words a line: the string sets found in it */
+	bool all;              /* folding moved lines: every line may match */
 };
 
 /* The set named key: 1 when it is new (its strings follow), 0 if known. */
@@ -128,8 +128,8 @@ int prefilter_lines_new(const struct rules *r, const char *text, size_t len, con
 		return -ENOMEM;
 	pl->n_lines = n_lines;
 	pl->words = (ix->n_sets + 63) / 64;
-	pl->chars = calloc(3 * n_lines, sizeof(uint64_t));
-	pl->sets = calloc(pl->words * n_lines + 1, sizeof(uint64_t));
+	pl->chars = calloc(3 * (n_lines + 1), sizeof(uint64_t));
+	pl->sets = calloc(pl->words * (n_lines + 1) + 1, sizeof(uint64_t));
 	folded = fold_text(text, len);
 	if (!pl->chars || !pl->sets || !folded) {
 		prefilter_lines_free(pl);
@@ -157,6 +157,12 @@ int prefilter_lines_new(const struct rules *r, const char *text, size_t len, con
 		ac_each_id(ix->ac, node, mark, &pl->sets[line * pl->words]);
 	}
 	pl->all = line != n_lines - 1; /* folding added or removed a line break */
+	for (size_t i = 0; i < n_lines; i++) {
+		for (size_t w = 0; w < 3; w++)
+			pl->chars[3 * n_lines + w] |= pl->chars[3 * i + w];
+		for (size_t w = 0; w < pl->words; w++)
+			pl->sets[n_lines * pl->words + w] |= pl->sets[i * pl->words + w];
+	}
 	*ret = pl;
 	return 0;
 }
@@ -190,6 +196,8 @@ size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefil
 {
 	if (!f || pl->all)
 		return from < pl->n_lines ? from : pl->n_lines;
+	if (from == 0 && !line_ok(pl, f, pl->n_lines))
+		return pl->n_lines; /* not in the whole text */
 	for (size_t l = from; l < pl->n_lines; l++)
 		if (line_ok(pl, f, l))
 			return l;

@@ -250,21 +250,15 @@ int rules_vocab_lookup(const struct rules *r, const char *name, const char *s, s
 {
 	struct vocab *v = vocab_find(r, name);
 	_cleanup_free_ char *heap = NULL;
-	char ascii[128];
-	const char *f;
-	bool plain = n < sizeof(ascii);
+	char folded[256];
+	char *f;
 
 	if (!v)
 		return -ENOENT;
-	/* ASCII folds to its lower case: no need for utf8proc and the heap */
-	for (size_t i = 0; i < n && plain; i++) {
-		plain = (unsigned char)s[i] < 0x80;
-		ascii[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
-	}
-	if (plain) {
-		ascii[n] = '\0';
-		collapse_space(ascii);
-		f = ascii;
+	/* most words are ASCII or Greek: folded without the heap */
+	if (n < sizeof(folded) && fold_text_fast(s, n, folded)) {
+		collapse_space(folded);
+		f = folded;
 	} else {
 		heap = rules_fold(s, n);
 		if (!heap)
