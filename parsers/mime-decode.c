@@ -193,15 +193,17 @@ static const char *text_subtype(const struct mailmime *part)
 /* A charset named in an HTML part's <meta>, for parts without a charset parameter. */
 static void sniff_meta_charset(const char *s, size_t n, char *out, size_t outsz)
 {
-	const char *p = memmem(s, n < 4096 ? n : 4096, "charset=", 8);
+	const char *p = memmem(s, n < 4096 ? n : 4096, "charset=", 8), *end = s + n;
 	size_t k = 0;
 
 	if (!p)
 		return;
-	for (p += 8; *p == '"' || *p == '\''; p++)
+	/* the part's bytes are not NUL-terminated: stay before end */
+	for (p += 8; p < end && (*p == '"' || *p == '\''); p++)
 		;
-	while (k + 1 < outsz && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-				 (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == ':'))
+	while (p < end && k + 1 < outsz &&
+	       ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		*p == '-' || *p == '_' || *p == ':'))
 		out[k++] = *p++;
 	out[k] = '\0';
 }
