@@ -8,8 +8,8 @@
 # server to a maildir in the same run. Each run uses mailboxes of its own,
 # so that neither finds Dovecot's index of the other's mailbox warm. RUNS
 # (default 5) runs, the median; our messages/s as a fraction of mbsync's.
-# Serve's CPU seconds are the daemon's and its reaped workers' (the live
-# worker's are not counted); RSS is the daemon's peak.
+# Serve's CPU seconds are the daemon's and its workers' (the live one's
+# and the reaped ones'); RSS is the daemon's peak.
 # A benchmark, not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -105,9 +105,8 @@ CONF
 		sleep 0.2
 	done
 	t1=$(now)
-	# user + system CPU of the daemon and its reaped workers; its peak RSS
-	ours_cpu=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); print ($12 + $13 + $14 + $15) / hz }' \
-		"/proc/$serve_pid/stat")
+	# user + system CPU of the daemon and its workers; its peak RSS
+	ours_cpu=$(tree_cpu "$serve_pid")
 	ours_rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$serve_pid/status")
 	kill -TERM "$serve_pid" 2>/dev/null || true
 	wait "$serve_pid" || true

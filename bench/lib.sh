@@ -78,3 +78,15 @@ with open(out, 'wb') as f:
         f.write(head + sep + body)
 PY
 }
+
+# tree_cpu PID: user + system CPU seconds of PID and of its children, the
+# live ones (a daemon's worker) and the reaped ones alike.
+tree_cpu() {
+	local f
+	for f in /proc/[0-9]*/stat; do
+		cat "$f" 2>/dev/null || true
+	done | awk -v pid="$1" -v hz="$(getconf CLK_TCK)" '{
+		p = $1; sub(/.*\) /, "")
+		if (p == pid || $2 == pid) s += $12 + $13 + $14 + $15
+	} END { print s / hz }'
+}
