@@ -7,6 +7,7 @@
 
 #include <utf8proc.h>
 
+#include "fold.h"
 #include "normalize.h"
 #include "translit.h"
 
@@ -34,9 +35,20 @@ static const char *const endings[] = {
 
 int normalize_fold(const char *utf8, char **ret)
 {
+	size_t len = strlen(utf8);
+	char *fast = malloc(len + 1);
 	utf8proc_uint8_t *out = NULL;
 	utf8proc_ssize_t n;
 
+	if (!fast)
+		return -ENOMEM;
+	/* ASCII and Greek letters have no compatibility forms and nothing to
+	 * ignore: fold_text() gives the same (tests/test-fold checks) */
+	if (fold_text_fast(utf8, len, fast)) {
+		*ret = fast;
+		return 0;
+	}
+	free(fast);
 	n = utf8proc_map((const utf8proc_uint8_t *)utf8, 0, &out,
 			 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
 			     UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE);

@@ -43,6 +43,26 @@ static void test_fold_every_code_point_below_u0400(void **state)
 	}
 }
 
+/* Where the fast path applies, it is also what normalize_fold() (NFKC,
+ * default-ignorables dropped) gives: it uses it. */
+static void test_fold_fast_equals_the_matchers_folding(void **state)
+{
+	for (int32_t cp = 1; cp < 0x400; cp++) {
+		utf8proc_uint8_t b[8], *want = NULL;
+		utf8proc_ssize_t n = utf8proc_encode_char(cp, b);
+		char got[8];
+
+		if (!fold_text_fast((const char *)b, (size_t)n, got))
+			continue;
+		assert_true(utf8proc_map(b, n, &want,
+					 UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE |
+					     UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |
+					     UTF8PROC_IGNORE) >= 0);
+		assert_string_equal(got, (const char *)want);
+		free(want);
+	}
+}
+
 static void test_fold_examples(void **state)
 {
 	char *f =
@@ -107,6 +127,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fold_every_code_point_below_u0400),
+	    cmocka_unit_test(test_fold_fast_equals_the_matchers_folding),
 	    cmocka_unit_test(test_fold_examples),
 	    cmocka_unit_test(test_fold_random_mixtures),
 	};
