@@ -159,3 +159,4 @@ EXTRA_DIST += tests/itest-serve-backlog.sh
 EXTRA_DIST += tests/fault-imap.sh tests/fault-db-readonly.sh
 TESTS += tests/itest-fault-quick.sh
 EXTRA_DIST += tests/itest-fault-quick.sh
+EXTRA_DIST += bench/idle.sh
