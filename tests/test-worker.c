@@ -1,6 +1,7 @@
 /* Tests of the sandboxed worker (src/worker.c) against the test double of
  * the pipeline (tests/pipeline-fake.c): the parent re-executes this program
- * as "divemap-ingest worker", which runs worker_child_main(3) below. */
+ * (DIVEMAP_WORKER_EXE) as "divemap-ingest-worker worker", which runs
+ * worker_child_main(3) below. And how src/libexec.c finds the helpers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,8 +19,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "frame.h"
+#include "libexec.h"
 #include "strutil.h"
 #include "worker.h"
 
@@ -359,6 +362,38 @@ static void test_worker_thousand_messages_no_fd_leak(void **state)
 	assert_int_equal(count_fds(), before);
 }
 
+static void assert_same_file(int fd, const char *path)
+{
+	struct stat a, b;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(stat(path, &b), 0);
+	assert_true(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+}
+
+static void test_libexec_open_finds_env_then_beside_then_nothing(void **state)
+{
+	char self[4096], *name;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	name = strrchr(self, '/') + 1;
+	/* the environment's choice first */
+	assert_int_equal(setenv("TEST_LIBEXEC_EXE", "/bin/sh", 1), 0);
+	assert_same_file(libexec_open(name, "TEST_LIBEXEC_EXE"), "/bin/sh");
+	assert_int_equal(setenv("TEST_LIBEXEC_EXE", "/nonexistent/x", 1), 0);
+	assert_int_equal(libexec_open(name, "TEST_LIBEXEC_EXE"), -ENOENT);
+	/* beside the running program (no variable, or an unset one): itself */
+	assert_same_file(libexec_open(name, NULL), self);
+	assert_same_file(libexec_open(name, "TEST_LIBEXEC_EXE_UNSET"), self);
+	/* neither beside it nor installed */
+	assert_int_equal(libexec_open("divemap-ingest-no-such-helper", NULL), -ENOENT);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -377,6 +412,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_worker_child_wants_hello_first),
 	    cmocka_unit_test(test_worker_child_refuses_unsealed_message),
 	    cmocka_unit_test(test_worker_thousand_messages_no_fd_leak),
+	    cmocka_unit_test(test_libexec_open_finds_env_then_beside_then_nothing),
 	};
 
 	/* the worker re-executes this program, not divemap-ingest-worker */
