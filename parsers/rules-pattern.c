@@ -234,13 +234,19 @@ static size_t utf8_len(unsigned char c)
 }
 
 /* A class as a clause of ASCII characters, when it is one. */
-static bool class_clause(const char *p, const char *cend, struct clause *ret)
+/* A class of single characters as a clause: ASCII digits and punctuation
+ * looked for as they are, letters and other characters as strings of the
+ * folded text. 1 and *ret, 0 when the class is not one (negated, a range of
+ * letters, a property...), or a negative errno. */
+static int class_clause(struct analysis *a, const char *p, const char *cend, struct clause *ret)
 {
 	struct clause c = {0};
+	char strs[RUN_MAX + 3] = "c:";
+	size_t ns = 2;
 
 	p++;
 	if (*p == '^')
-		return false;
+		return 0;
 	for (bool first = true; p < cend - 1; first = false) {
 		unsigned char lo = (unsigned char)*p, hi;
 		if (*p == '\\') {
@@ -251,25 +257,58 @@ static bool class_clause(const char *p, const char *cend, struct clause *ret)
 				continue;
 			}
 			if ((unsigned char)p[1] >= 0x80 || isalnum((unsigned char)p[1]))
-				return false;
+				return 0;
 			lo = (unsigned char)p[1];
 			p += 2;
-		} else if ((*p == ']' && first) || (lo < 0x80 && !isalpha(lo) && *p != '[')) {
+		} else if (lo >= 0x80 || isalpha(lo)) {
+			size_t n = utf8_len(lo);
+			if (ns + n > RUN_MAX ||
+			    (p + n < cend - 1 && p[n] == '-' && p + n + 1 < cend - 1))
+				return 0; /* too many, or a range of letters */
+			memcpy(strs + ns, p, n);
+			ns += n;
+			p += n;
+			continue;
+		} else if ((*p == ']' && first) || *p != '[') {
 			p++;
 		} else
-			return false;
+			return 0;
 		hi = lo;
 		if (p + 1 < cend - 1 && *p == '-') {
 			hi = (unsigned char)p[1];
 			if (hi == '\\' || hi >= 0x80 || isalpha(hi) || hi < lo)
-				return false;
+				return 0;
 			p += 2;
 		}
 		for (unsigned b = lo; b <= hi; b++)
 			chars_add(&c, (unsigned char)b);
 	}
+	if (ns > 2) { /* one string set of the class's letters */
+		const struct pattern_sets *sets = a->sets;
+		unsigned set;
+		int k;
+
+		strs[ns] = '\0';
+		for (const char *q = strs + 2; *q; q += utf8_len((unsigned char)*q)) {
+			_cleanup_free_ char *f = rules_fold(q, utf8_len((unsigned char)*q));
+			if (!f)
+				return -ENOMEM;
+			if (!*f)
+				return 0; /* a mark: nothing to look for */
+		}
+		k = sets->intern(sets->userdata, strs, &set);
+		for (const char *q = strs + 2; k == 1 && *q; q += utf8_len((unsigned char)*q)) {
+			_cleanup_free_ char *f = rules_fold(q, utf8_len((unsigned char)*q));
+			int added = f ? sets->add(sets->userdata, set, f) : -ENOMEM;
+			if (added < 0)
+				k = added;
+		}
+		if (k < 0)
+			return k;
+		c.sets[c.n_sets++] = set;
+	}
 	*ret = c;
-	return chars_any(&c);
+	return chars_any(&c) || c.n_sets;
 }
 
 static int analyse(struct analysis *a, const char *p, const char *end, int depth, struct req *out);
@@ -419,7 +458,8 @@ static int analyse_branch(struct analysis *a, const char *p, const char *end, in
 		} else if (*p == '[') {
 			struct clause c;
 			next = class_end(p, end);
-			if (class_clause(p, next, &c))
+			k = class_clause(a, p, next, &c);
+			if (k > 0)
 				req_add(&pending, &c);
 			p = next;
 		} else if (*p == '(') {

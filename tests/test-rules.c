@@ -16,6 +16,8 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "extract.h"
+#include "message.h"
+#include "mime-decode.h"
 #include "rules.h"
 
 static char *rules_dir(void)
@@ -294,14 +296,45 @@ static void test_rules_check_command(void **state)
 }
 
 /* The lines rules_scan_next_line() passes over hold no match: every packaged
- * rule on every line of the test messages, against matching each line on
- * its own without the filter. */
+ * rule on every line of the decoded test messages, and of their raw bytes,
+ * against matching each line on its own without the filter. */
+static void assert_filter_sound(const struct rules *r, const char *name, char *text, size_t len,
+				size_t *lines, size_t *skipped)
+{
+	_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
+	size_t start = 0, line = 0;
+
+	charset_utf8_mask(text, len);
+	assert_int_equal(rules_scan_new(r, text, len, &scan), 0);
+	for (size_t p = 0; p <= len; p++) {
+		if (p < len && text[p] != '\n')
+			continue;
+		for (size_t i = 0; i < rules_count(r); i++) {
+			const struct rule *rule = rules_get(r, i);
+			struct rule_match m;
+			bool may = rules_scan_next_line(scan, rule, line) == line;
+			if (rule_crosses_lines(rule))
+				continue;
+			(*lines)++;
+			*skipped += !may;
+			if (!may && rules_match(r, rule, text, p, start, &m) == 1)
+				fail_msg("%s: line %zu: rule %s matches '%.*s' but was ruled out",
+					 name, line + 1, rule_id(rule), (int)(m.end - m.start),
+					 text + m.start);
+		}
+		start = p + 1;
+		line++;
+	}
+	assert_int_equal(line, rules_scan_lines(scan));
+}
+
 static void test_rules_scan_filter_never_hides_a_match(void **state)
 {
 	_cleanup_free_ char *dir = rules_dir();
 	const char *top = getenv("top_srcdir");
 	const char *sets[] = {"tests/corpus/messages", "tests/holdout/messages",
 			      "tests/holdout2/messages"};
+	const struct decode_limits lim = {0};
 	struct rules *r = NULL;
 	char *err = NULL;
 	size_t lines = 0, skipped = 0;
@@ -316,41 +349,22 @@ static void test_rules_scan_filter_never_hides_a_match(void **state)
 		ls = popen(cmd, "r");
 		assert_non_null(ls);
 		while (fgets(path, sizeof(path), ls)) {
-			_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
-			_cleanup_free_ char *text = NULL;
-			size_t len = 0, start = 0, line = 0;
+			_cleanup_free_ char *raw = NULL;
+			struct message *m = NULL;
+			char *why = NULL;
+			size_t len = 0;
 			FILE *f;
 
 			path[strcspn(path, "\n")] = '\0';
 			f = fopen(path, "re");
 			assert_non_null(f);
-			assert_true(getdelim(&text, &len, '\0', f) > 0);
+			assert_true(getdelim(&raw, &len, '\0', f) > 0);
 			fclose(f);
-			len = strlen(text);
-			charset_utf8_mask(text, len);
-			assert_int_equal(rules_scan_new(r, text, len, &scan), 0);
-			for (size_t p = 0; p <= len; p++) {
-				if (p < len && text[p] != '\n')
-					continue;
-				for (size_t i = 0; i < rules_count(r); i++) {
-					const struct rule *rule = rules_get(r, i);
-					struct rule_match m;
-					bool may = rules_scan_next_line(scan, rule, line) == line;
-					if (rule_crosses_lines(rule))
-						continue;
-					lines++;
-					skipped += !may;
-					if (!may && rules_match(r, rule, text, p, start, &m) == 1)
-						fail_msg(
-						    "%s: line %zu: rule %s matches '%.*s' but was "
-						    "ruled out",
-						    path, line + 1, rule_id(rule),
-						    (int)(m.end - m.start), text + m.start);
-				}
-				start = p + 1;
-				line++;
-			}
-			assert_int_equal(line, rules_scan_lines(scan));
+			len = strlen(raw);
+			assert_int_equal(mime_decode(raw, len, &lim, &m, &why), 0);
+			assert_filter_sound(r, path, m->text, m->text_len, &lines, &skipped);
+			message_free(m);
+			assert_filter_sound(r, path, raw, len, &lines, &skipped);
 		}
 		pclose(ls);
 	}
