@@ -151,15 +151,15 @@ int claim_next(struct db *db, const char *me, const struct claim_filter *f, stru
 	}
 }
 
-int claim_message(struct db *db, const char *me, unsigned long long id)
+int claim_release(struct db *db, const char *me, unsigned long long id)
 {
 	unsigned long long n = 0;
 	int r;
 
 	r = db_exec(db,
-		    "UPDATE ingest_messages SET claimed_by = ?, claimed_at = UTC_TIMESTAMP(), "
-		    "status = 'parsing' WHERE id = ? AND status = 'pending' AND claimed_by IS NULL",
-		    (struct db_value[]){DB_TEXT(me), DB_INT((long long)id)}, 2, &n, NULL);
+		    "UPDATE ingest_messages SET status = 'pending', claimed_by = NULL, "
+		    "claimed_at = NULL WHERE id = ? AND status = 'parsing' AND claimed_by = ?",
+		    (struct db_value[]){DB_INT((long long)id), DB_TEXT(me)}, 2, &n, NULL);
 	return r < 0 ? r : n == 1;
 }
 

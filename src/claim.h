@@ -3,8 +3,9 @@
  *
  * A claim is ingest_messages.claimed_by = "host:pid" and status 'parsing',
  * taken in one transaction with SELECT ... FOR UPDATE SKIP LOCKED (claim_next)
- * or as a compare-and-set on one row (claim_message); the writer's commit
- * (writer.h) releases it. A claim older than CLAIM_STALE_S may be taken over;
+ * or, for a new message, in the transaction that stores it
+ * (store_message_claimed(), store.h); the writer's commit (writer.h)
+ * releases it. A claim older than CLAIM_STALE_S may be taken over;
  * claim_release_dead() hands back at once the claims of processes of this
  * host that are gone (a kill -9). Every function returns -errno on a
  * database error (db_error() says more) and logs nothing. */
@@ -44,9 +45,10 @@ void claim_me(char *out, size_t size);
  * Retries deadlocks and lock wait timeouts a few times. */
 int claim_next(struct db *db, const char *me, const struct claim_filter *f, struct claimed *ret);
 
-/* The message just stored by this process, if nobody claimed it meanwhile:
- * 1 ours, 0 another process has (or had) it. */
-int claim_message(struct db *db, const char *me, unsigned long long id);
+/* Our claim on message id handed back unparsed: status 'pending' again, so
+ * that a later run parses it (a write the database refused). 1 it was ours,
+ * 0 it was not (nothing changed). */
+int claim_release(struct db *db, const char *me, unsigned long long id);
 
 /* Messages claimed by processes of this host that no longer run go back to
  * pending; *ret_n (may be NULL) how many. */

@@ -1,7 +1,8 @@
 /* cmd-serve.c: `divemap-ingest serve`, the daemon (daemon.h) with the real
- * sink: each message is stored (store.h), claimed (claim.h), decoded and
- * extracted by the sandboxed worker and written (ingest.h), and only then
- * acked. Its backlog is what an earlier run (killed, or cut off from the
+ * sink: each message is stored already claimed (store.h, claim.h: in the
+ * storing transaction, so no other daemon's backlog ever takes it), decoded
+ * and extracted by the sandboxed worker and written (ingest.h), and only
+ * then acked. Its backlog is what an earlier run (killed, or cut off from the
  * database) stored but did not parse: claimed as reparse claims, so that
  * another daemon or a reparse never parses the same message too. */
 #include <errno.h>
@@ -189,21 +190,15 @@ static int serve_handle(void *userdata, struct source *s, const struct source_ms
 	if (clock_now_us() - sv->names_at > (uint64_t)sv->cfg->parser.alias_refresh_s * 1000000u &&
 	    send_names(sv, false) < 0)
 		log_warning("matching against the names the matcher had before");
-	r = store_message(sv->store, sv->db, m, &res);
+	/* stored claimed by us (or 'failed' when over the bound): a crash
+	 * after the commit leaves a claim of a process that is gone, which the
+	 * backlog hands back (claim_release_dead) */
+	r = store_message_claimed(sv->store, sv->db, m, sv->me, &res);
 	if (r < 0) /* the daemon logs it, once, and backs off */
 		return db_failed(sv, r, info);
 	if (res.outcome == STORE_STORED) {
 		info->counted = true;
-		/* stored 'pending': another daemon's backlog may take it from now on */
-		r = res.over_bound ? 1 : claim_message(sv->db, sv->me, res.message_id);
-		if (r < 0)
-			return db_failed(sv, r, info);
-		if (r > 0)
-			r = parse_stored(sv, m, &res, info);
-		else
-			log_info("%s: stored as message %llu, which another process claimed "
-				 "and parses",
-				 m->ref, res.message_id);
+		r = parse_stored(sv, m, &res, info);
 		if (r < 0)
 			return r;
 	} else

@@ -375,37 +375,46 @@ static int insert_rendered_newsletter(const struct store *s, struct db *db,
 	return r;
 }
 
+/* claimed_by: the row goes in claimed by it ('parsing'), unless it is over
+ * the bound ('failed', nothing to parse). */
 static int insert_message(const struct store *s, struct db *db, const struct source_msg *m,
-			  const struct raw_headers *h, struct store_result *res)
+			  const struct raw_headers *h, const char *claimed_by,
+			  struct store_result *res)
 {
 	size_t size = res->over_bound ? m->full_size : m->len;
 	_cleanup_free_ char *ref = NULL, *why = NULL;
 	unsigned long long id = 0;
+	const char *status;
 	int r;
 
 	r = column_text(m->ref ? m->ref : "", 2048, &ref);
 	if (r < 0)
 		return r;
+	if (res->over_bound)
+		claimed_by = NULL;
+	status = res->over_bound ? "failed" : claimed_by ? "parsing" : "pending";
 	if (res->over_bound &&
 	    asprintf(&why,
 		     "over the size bound: %zu bytes, only the first %zu are kept (raise [parser] "
 		     "max_message_size or the server's max_allowed_packet)",
 		     size, m->len) < 0)
 		return -ENOMEM;
-	r = db_exec(
-	    db,
-	    "INSERT INTO ingest_messages (sha256, message_id, source, source_ref, subject, "
-	    "sender, sender_name, size, status, status_reason, newsletter_id) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	    (struct db_value[]){DB_TEXT(res->sha256), DB_TEXT(h->message_id), DB_TEXT(m->kind),
-				DB_TEXT(ref), DB_TEXT(h->subject), DB_TEXT(h->sender),
-				DB_TEXT(h->sender_name), DB_INT((long long)size),
-				DB_TEXT(res->over_bound ? "failed" : "pending"), DB_TEXT(why),
-				res->newsletter_id > 0 ? DB_INT(res->newsletter_id) : DB_NULL},
-	    11, NULL, &id);
+	r = db_exec(db,
+		    "INSERT INTO ingest_messages (sha256, message_id, source, source_ref, subject, "
+		    "sender, sender_name, size, status, status_reason, newsletter_id, claimed_by, "
+		    "claimed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		    "IF(? = 1, UTC_TIMESTAMP(), NULL))",
+		    (struct db_value[]){
+			DB_TEXT(res->sha256), DB_TEXT(h->message_id), DB_TEXT(m->kind),
+			DB_TEXT(ref), DB_TEXT(h->subject), DB_TEXT(h->sender),
+			DB_TEXT(h->sender_name), DB_INT((long long)size), DB_TEXT(status),
+			DB_TEXT(why), res->newsletter_id > 0 ? DB_INT(res->newsletter_id) : DB_NULL,
+			DB_TEXT(claimed_by), DB_INT(claimed_by ? 1 : 0)},
+		    13, NULL, &id);
 	if (r < 0)
 		return r;
 	res->message_id = id;
+	res->claimed = claimed_by != NULL;
 	return db_exec(db, "INSERT INTO ingest_raw_messages (message_id, raw) VALUES (?, ?)",
 		       (struct db_value[]){DB_INT((long long)id), DB_BLOB(m->data, m->len)}, 2,
 		       NULL, NULL);
@@ -479,7 +488,7 @@ static int check_duplicates(const struct store *s, struct db *db, const struct r
  * goes first when its content is the raw message, so that the message row
  * is inserted with its link. */
 static int store_rows(struct store *s, struct db *db, const struct source_msg *m,
-		      const struct raw_headers *h, struct store_result *res)
+		      const struct raw_headers *h, const char *claimed_by, struct store_result *res)
 {
 	bool skip, raw;
 	int r;
@@ -489,13 +498,14 @@ static int store_rows(struct store *s, struct db *db, const struct source_msg *m
 	res->newsletter_id = 0;
 	res->likely_duplicate_of = 0;
 	res->content_rendered = false;
+	res->claimed = false;
 	r = check_duplicates(s, db, h, res, &skip);
 	if (r >= 0 && !skip) {
 		raw = content_is_raw(s, m, res);
 		if (raw)
 			r = insert_newsletter_row(db, m->data, m->len, res);
 		if (r >= 0)
-			r = insert_message(s, db, m, h, res);
+			r = insert_message(s, db, m, h, claimed_by, res);
 		if (r >= 0 && !raw)
 			r = insert_rendered_newsletter(s, db, m, res);
 	}
@@ -505,14 +515,14 @@ static int store_rows(struct store *s, struct db *db, const struct source_msg *m
 }
 
 static int store_tx(struct store *s, struct db *db, const struct source_msg *m,
-		    const struct raw_headers *h, struct store_result *res)
+		    const struct raw_headers *h, const char *claimed_by, struct store_result *res)
 {
 	int r;
 
 	r = db_begin(db);
 	if (r < 0)
 		return r;
-	r = store_rows(s, db, m, h, res);
+	r = store_rows(s, db, m, h, claimed_by, res);
 	if (r >= 0)
 		r = db_commit(db);
 	if (r < 0)
@@ -536,6 +546,12 @@ static int store_prepare(const struct source_msg *m, struct store_result *ret,
 int store_message(struct store *s, struct db *db, const struct source_msg *m,
 		  struct store_result *ret)
 {
+	return store_message_claimed(s, db, m, NULL, ret);
+}
+
+int store_message_claimed(struct store *s, struct db *db, const struct source_msg *m,
+			  const char *claimed_by, struct store_result *ret)
+{
 	struct raw_headers h;
 	int r;
 
@@ -543,7 +559,7 @@ int store_message(struct store *s, struct db *db, const struct source_msg *m,
 	if (r < 0)
 		return r;
 	for (unsigned attempt = 1;; attempt++) {
-		r = store_tx(s, db, m, &h, ret);
+		r = store_tx(s, db, m, &h, claimed_by, ret);
 		/* a race with another process storing the same bytes: look again */
 		if (r >= 0 || attempt == STORE_ATTEMPTS ||
 		    (db_errno(db) != ER_DUP_ENTRY && !db_error_is_transient(db_errno(db))))
@@ -562,7 +578,7 @@ int store_message_in_transaction(struct store *s, struct db *db, const struct so
 	r = store_prepare(m, ret, &h);
 	if (r < 0)
 		return r;
-	r = store_rows(s, db, m, &h, ret);
+	r = store_rows(s, db, m, &h, NULL, ret);
 	raw_headers_done(&h);
 	return r;
 }

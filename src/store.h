@@ -3,8 +3,9 @@
  * store_message() runs one transaction: the raw bytes exactly into
  * ingest_raw_messages, the metadata (SHA-256, and Message-ID, Subject, From
  * from a tolerant scan of the raw headers) into ingest_messages with status
- * 'pending', a newsletters row for Divemap's admin pages, and the IMAP
- * checkpoint of the message when it has one. newsletters.content gets the raw
+ * 'pending' (or claimed: store_message_claimed()), a newsletters row for
+ * Divemap's admin pages, and the IMAP checkpoint of the message when it has
+ * one. newsletters.content gets the raw
  * message when it is valid UTF-8 and fits the live column; else a UTF-8
  * rendering cut to fit, ending in a marker line naming the ingest_messages
  * row. Storing never fails because of size or charset.
@@ -53,6 +54,7 @@ struct store_result {
 	unsigned long long likely_duplicate_of; /* stored anyway: the row it resembles */
 	bool over_bound;                        /* only the first bytes kept: stored 'failed' */
 	bool content_rendered; /* newsletters.content is a rendering with a marker */
+	bool claimed;          /* stored 'parsing', claimed (store_message_claimed()) */
 	char sha256[65];
 };
 
@@ -68,6 +70,14 @@ size_t store_max_message_size(const struct store *s);
 
 int store_message(struct store *s, struct db *db, const struct source_msg *m,
 		  struct store_result *ret);
+/* The same, with a new message stored already claimed for parsing by
+ * claimed_by (claim.h: claimed_by and claimed_at set, status 'parsing'; one
+ * over the size bound is stored 'failed', unclaimed): no other process's
+ * backlog takes it once committed, and a crash after the commit leaves a
+ * claim of a process that is gone (claim_release_dead()). ret->claimed
+ * says whether it was. claimed_by NULL: store_message(). */
+int store_message_claimed(struct store *s, struct db *db, const struct source_msg *m,
+			  const char *claimed_by, struct store_result *ret);
 /* The same statements in the caller's open transaction: no BEGIN, COMMIT
  * or retry. On an error the caller rolls the whole transaction back. */
 int store_message_in_transaction(struct store *s, struct db *db, const struct source_msg *m,

@@ -1,7 +1,8 @@
 /* Integration tests of src/store.c against the private MariaDB that
  * tests/run-test starts: IMAP checkpoints advance in the storing
  * transaction (duplicates included), the tolerant header scan, status
- * updates and the decoded headers of a pipeline result. */
+ * updates and the decoded headers of a pipeline result; a message stored
+ * claimed (claim.h) is no other process's to take until handed back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "claim.h"
 #include "config.h"
 #include "db.h"
 #include "migrate.h"
@@ -213,6 +215,52 @@ static void test_store_status_and_result(void **state)
 		     res.message_id, "parsed1");
 }
 
+static void test_store_claimed(void **state)
+{
+	static const char me[] = "store-test.example:4242";
+	struct fixture *f = *state;
+	struct source_msg m = {.data = "Subject: claimed\n\nbody\n", .kind = "stdin", .ref = "-"};
+	struct source_msg big = {.data = "Subject: big\n\nfirst bytes\n", .kind = "stdin"};
+	struct store_result res, again;
+	struct claim_filter filter = {.unparsed = true, .n_newsletters = 1};
+	struct claimed c;
+
+	m.len = strlen(m.data);
+	assert_int_equal(store_message_claimed(f->store, f->db, &m, me, &res), 0);
+	assert_int_equal(res.outcome, STORE_STORED);
+	assert_true(res.claimed);
+	assert_value(f->db,
+		     "SELECT CONCAT_WS('|', status, claimed_by, claimed_at IS NOT NULL) "
+		     "FROM ingest_messages WHERE id = ?",
+		     res.message_id, "parsing|store-test.example:4242|1");
+	/* the same bytes again: a duplicate, nothing claimed */
+	assert_int_equal(store_message_claimed(f->store, f->db, &m, "other.example:1", &again), 0);
+	assert_int_equal(again.outcome, STORE_DUPLICATE);
+	assert_false(again.claimed);
+	/* another process's backlog does not take it */
+	filter.newsletters = &res.newsletter_id;
+	assert_int_equal(claim_next(f->db, "other.example:1", &filter, &c), 0);
+	/* handed back by its claimant only: then it is anyone's */
+	assert_int_equal(claim_release(f->db, "other.example:1", res.message_id), 0);
+	assert_int_equal(claim_release(f->db, me, res.message_id), 1);
+	assert_value(f->db,
+		     "SELECT CONCAT_WS('|', status, ISNULL(claimed_by), ISNULL(claimed_at)) "
+		     "FROM ingest_messages WHERE id = ?",
+		     res.message_id, "pending|1|1");
+	assert_int_equal(claim_next(f->db, "other.example:1", &filter, &c), 1);
+	assert_int_equal(c.id, res.message_id);
+	/* over the size bound: stored failed, not claimed */
+	big.len = strlen(big.data);
+	big.full_size = 10 * big.len;
+	assert_int_equal(store_message_claimed(f->store, f->db, &big, me, &res), 0);
+	assert_int_equal(res.outcome, STORE_STORED);
+	assert_false(res.claimed);
+	assert_value(f->db,
+		     "SELECT CONCAT_WS('|', status, ISNULL(claimed_by), ISNULL(claimed_at)) "
+		     "FROM ingest_messages WHERE id = ?",
+		     res.message_id, "failed|1|1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +268,7 @@ int main(void)
 	    cmocka_unit_test(test_store_header_scan),
 	    cmocka_unit_test(test_store_likely_duplicate_flag),
 	    cmocka_unit_test(test_store_status_and_result),
+	    cmocka_unit_test(test_store_claimed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
