@@ -19,7 +19,11 @@
  * the group is rolled back and its messages are stored and written again
  * one transaction each, with the usual retries, reusing the extraction they
  * had: one bad message is marked failed on its own and the others are
- * recorded as they would have been. */
+ * recorded as they would have been. A message stored in a transaction of its
+ * own is stored claimed (claim.h), so that a daemon's backlog never parses
+ * it at the same time; when its outcome cannot be written (the database
+ * refuses, or is gone), the claim is handed back and the run stops: the
+ * message is left pending, never marked failed for it. */
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -34,6 +38,7 @@
 
 #include <jansson.h>
 
+#include "claim.h"
 #include "clock.h"
 #include "commands.h"
 #include "config.h"
@@ -120,6 +125,7 @@ struct parse_run {
 	struct progress p;
 	struct group g;
 	bool input_error;
+	char me[300]; /* claimed_by of the messages stored one at a time */
 };
 
 static void help(FILE *out)
@@ -381,12 +387,33 @@ static int account_stored(struct parse_run *run, const struct source_msg *m,
 /* Stores the message; 1 when it is new and should be parsed. */
 static int store_one(struct parse_run *run, const struct source_msg *m, struct store_result *res)
 {
-	int r = store_message(run->store, run->db, m, res);
+	int r = store_message_claimed(run->store, run->db, m, run->me, res);
 
 	if (r < 0)
 		return log_error_errno(r, "%s: cannot store the message: %s", m->ref,
 				       db_error(run->db));
 	return account_stored(run, m, res);
+}
+
+/* Nothing could be recorded for a message stored claimed: the claim handed
+ * back when the database still takes that, else left to the backlog of
+ * `serve` (the claim of a process that is gone); r returned. */
+static int give_back(struct parse_run *run, const struct source_msg *m,
+		     const struct store_result *res, int r)
+{
+	int k = res->claimed ? claim_release(run->db, run->me, res->message_id) : 0;
+
+	if (k > 0)
+		log_error("%s: stored as message %llu, but its outcome cannot be written: "
+			  "stopping; it is left pending (serve's backlog or `reparse "
+			  "--newsletter %lld` parses it)",
+			  m->ref, res->message_id, res->newsletter_id);
+	else
+		log_error("%s: stored as message %llu, but its outcome cannot be written: "
+			  "stopping; it stays claimed by this process, which serve hands back "
+			  "when it starts",
+			  m->ref, res->message_id);
+	return r;
 }
 
 /* One message in transactions of its own. pre: the extraction it had in a
@@ -407,19 +434,20 @@ static int store_and_parse(struct parse_run *run, const struct source_msg *m, co
 	if (pre && pre->extracted && pre->extract_r != -ENOMEM) {
 		j = TAKE_PTR(pre->j);
 		why = TAKE_PTR(pre->why);
-		r = j ? 0 : -EBADMSG;
 		duration = pre->duration_us;
 	} else {
 		r = ingest_extract(run->worker, m->data, m->len, m->full_size, &j, &why);
 		if (r == -ENOMEM)
-			return r;
+			return give_back(run, m, &res, r);
 		duration = elapsed_us(start);
 	}
-	if (r < 0)
-		log_warning("%s: stored as message %llu, marked failed: %s", m->ref, res.message_id,
-			    why ? why : "cannot be parsed");
 	r = ingest_write(&run->db, run->cfg, res.message_id, res.newsletter_id, j, why, duration,
 			 &st);
+	if (r < 0)
+		r = give_back(run, m, &res, r);
+	else if (!j)
+		log_warning("%s: stored as message %llu, marked failed: %s", m->ref, res.message_id,
+			    why ? why : "cannot be parsed");
 	if (r >= 0 && streq(st.status, "failed"))
 		run->n.failed++;
 	if (r >= 0 && j && run->o.output_dir)
@@ -930,6 +958,7 @@ static int run(int argc, char **argv, struct cli *cli)
 	if (r != 0)
 		return r;
 	run.max_message_size = run.cfg->parser.max_message_size;
+	claim_me(run.me, sizeof(run.me));
 	r = open_output_dir(run.o.output_dir);
 	r = r ?: open_database(&run);
 	r = r ?: start_worker(&run);

@@ -40,6 +40,14 @@
 #define BACKOFF_BASE_MS 100u
 #define DURATION_MAX    4294967295ull
 
+/* The server refuses the write itself (read-only, a privilege missing on
+ * some table): no reason to mark the message failed, it is retried later. */
+#define ER_OPTION_PREVENTS_STATEMENT             1290 /* read_only */
+#define ER_TABLEACCESS_DENIED_ERROR              1142
+#define ER_COLUMNACCESS_DENIED_ERROR             1143
+#define ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION 1792
+#define ER_READ_ONLY_MODE                        1836
+
 struct old_trip {
 	long long id;
 	char date[16], time[16]; /* time "" when NULL */
@@ -60,6 +68,7 @@ struct wctx {
 	json_t *warnings, *trip_ids;
 	unsigned log_trips, log_dives; /* extracted and in the database: inserted or kept */
 	char err[256];                 /* a failure that is not the database's */
+	unsigned errnum;               /* the database's error number of the last attempt */
 };
 
 /* An integer (or a whole real) as DB_INT, anything else as NULL. */
@@ -927,7 +936,15 @@ static int attempt_reset(struct wctx *c)
 	c->st->trips_deleted = c->st->trips_kept = 0;
 	c->log_trips = c->log_dives = 0;
 	c->err[0] = '\0';
+	c->errnum = 0;
 	return 0;
+}
+
+static bool error_is_refusal(unsigned err)
+{
+	return err == ER_OPTION_PREVENTS_STATEMENT || err == ER_TABLEACCESS_DENIED_ERROR ||
+	       err == ER_COLUMNACCESS_DENIED_ERROR ||
+	       err == ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION || err == ER_READ_ONLY_MODE;
 }
 
 static void backoff(unsigned attempt)
@@ -972,10 +989,14 @@ static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c
 		r = once(*db, c);
 		if (r == 0)
 			return 0;
+		if ((r == -EIO || r == -EROFS) && !c->err[0]) /* the server's error */
+			c->errnum = db_errno(*db);
 		if (!c->err[0])
 			snprintf(c->err, sizeof(c->err), "%s",
 				 r == -ENOMEM ? "out of memory" : db_error(*db));
 		(void)db_rollback(*db);
+		if (error_is_refusal(c->errnum))
+			return -EROFS;
 		if ((r != -ECONNRESET && r != -EDEADLK) || a >= WRITER_MAX_ATTEMPTS)
 			return r;
 		log_warning("message %llu: %s (attempt %u of %u); retrying", c->in->message_id,
@@ -1064,7 +1085,9 @@ int writer_write(struct db **db, const struct config *cfg, const struct writer_i
 		r = fail_after(db, cfg, &c, why);
 	} else {
 		r = run_attempts(db, cfg, &c, write_once);
-		if (r < 0 && r != -ENOENT) {
+		/* a refusal may be of one table, or end in a moment: marking the
+		 * message failed would lose a good one; the caller retries */
+		if (r < 0 && r != -ENOENT && r != -EROFS) {
 			char why[300];
 
 			snprintf(why, sizeof(why), "writing failed: %s", c.err);

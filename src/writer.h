@@ -8,8 +8,12 @@
  * ingest_messages.status (releasing its claim). A lost connection, deadlock
  * or lock wait timeout retries the whole transaction (reconnecting through
  * cfg when the connection is gone) up to WRITER_MAX_ATTEMPTS times; a
- * newsletter that still fails is marked failed with the reason. Each
- * outcome is one journal entry with NEWSLETTER_ID, MESSAGE_ID, STATUS, TRIPS.
+ * newsletter that still fails is marked failed with the reason. A write the
+ * server refuses (read-only: errors 1290, 1792, 1836; a privilege missing on
+ * a table: 1142, 1143) is never retried nor marked failed, even when only
+ * one table refuses: -EROFS, nothing recorded, the message left as it was
+ * for the caller to try again later. Each outcome is one journal entry with
+ * NEWSLETTER_ID, MESSAGE_ID, STATUS, TRIPS.
  *
  * *db may be replaced by a new connection (the old one is freed); cfg NULL
  * means no reconnecting. Both functions return 0 when the outcome (written

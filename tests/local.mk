@@ -160,3 +160,5 @@ EXTRA_DIST += tests/fault-imap.sh tests/fault-db-readonly.sh
 TESTS += tests/itest-fault-quick.sh
 EXTRA_DIST += tests/itest-fault-quick.sh
 EXTRA_DIST += bench/idle.sh
+TESTS += tests/itest-writer-refused.sh
+EXTRA_DIST += tests/itest-writer-refused.sh
