@@ -37,6 +37,12 @@ struct cand { /* a site named in a line */
 	const char *rule_id;
 };
 
+struct line_sites { /* ex_line_sites() of a line, kept: it depends on nothing that changes */
+	bool done;
+	struct cand *cs;
+	size_t n;
+};
+
 struct ex {
 	const struct rules *rules;
 	const struct extract_input *in;
@@ -44,6 +50,7 @@ struct ex {
 	size_t len;
 	struct line *lines;
 	size_t n_lines;
+	struct line_sites *sites; /* per line, filled as asked; NULL until then */
 	struct hit *hits;
 	size_t n_hits;
 	struct extract_result *res;
@@ -66,6 +73,8 @@ int ex_hit_time(const struct ex *x, const struct hit *h); /* minutes or -1 */
 int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n);
 int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n);
 void ex_cands_free(struct cand *c, size_t n);
+/* Frees x->lines with what was kept per line. */
+void ex_lines_free(struct ex *x);
 bool ex_is_word_in(const struct ex *x, const char *vocab, const char *s, size_t n);
 
 /* extract-times.c: times written next to a line's sites become theirs. */

@@ -585,7 +585,59 @@ static size_t cell_end(const struct line *l, size_t p)
 	return l->end;
 }
 
+static int cands_copy(const struct cand *from, size_t n, struct cand **ret)
+{
+	struct cand *c = n ? calloc(n, sizeof(*c)) : NULL;
+
+	if (n && !c)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i] = from[i];
+		c[i].name = from[i].name ? strdup(from[i].name) : NULL;
+		if (from[i].name && !c[i].name) {
+			ex_cands_free(c, i);
+			return -ENOMEM;
+		}
+	}
+	*ret = c;
+	return 0;
+}
+
+void ex_lines_free(struct ex *x)
+{
+	for (size_t i = 0; x->sites && i < x->n_lines; i++)
+		ex_cands_free(x->sites[i].cs, x->sites[i].n);
+	free(x->sites);
+	free(x->lines);
+	x->sites = NULL;
+	x->lines = NULL;
+}
+
+static int line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n);
+
+/* The sites named in a line, read once and copied out on every later ask
+ * (a line is looked at by several steps of the segmentation). */
 int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
+{
+	struct line_sites *ls;
+	int k;
+
+	if (!x->sites && !(x->sites = calloc(x->n_lines, sizeof(*x->sites))))
+		return -ENOMEM;
+	ls = &x->sites[line];
+	if (!ls->done) {
+		k = line_sites(x, line, &ls->cs, &ls->n);
+		if (k < 0)
+			return k;
+		ls->done = true;
+	}
+	k = cands_copy(ls->cs, ls->n, ret);
+	if (k >= 0)
+		*ret_n = ls->n;
+	return k;
+}
+
+static int line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 {
 	const struct line *l = &x->lines[line];
 	struct cand *cs = NULL;

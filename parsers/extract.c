@@ -597,7 +597,7 @@ static int subject_context(struct ex *x, struct seg *s)
 		s->context = rg.dates[0];
 		s->have_context = true;
 	}
-	free(sx.lines);
+	ex_lines_free(&sx);
 	free(sx.hits);
 	return k < 0 ? k : 0;
 }
@@ -651,9 +651,8 @@ static int read_text(struct ex *x, size_t max)
 {
 	int k;
 
-	free(x->lines);
+	ex_lines_free(x);
 	free(x->hits);
-	x->lines = NULL;
 	x->hits = NULL;
 	x->n_lines = x->n_hits = 0;
 	if (x->len > max) {
@@ -723,7 +722,7 @@ int extract_run(const struct rules *rules, const struct extract_input *input,
 		k = segment(&x);
 	if (k >= 0)
 		apply_every_trip(&x);
-	free(x.lines);
+	ex_lines_free(&x);
 	free(x.hits);
 	if (k < 0) {
 		if (reterr_reason)

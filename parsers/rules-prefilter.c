@@ -58,6 +58,25 @@ static int add(void *userdata, unsigned set, const char *folded)
 	return ac_add(ix->ac, folded, set);
 }
 
+/* A clause naming many sets is tested word by word against a line's sets. */
+static int add_masks(struct rules *r)
+{
+	size_t words = (r->prefilter->n_sets + 63) / 64;
+
+	for (size_t i = 0; i < r->n_rules; i++)
+		for (size_t j = 0; r->rules[i].filter && j < r->rules[i].filter->n; j++) {
+			struct clause *c = &r->rules[i].filter->c[j];
+			if (c->n_sets <= 2)
+				continue;
+			c->mask = calloc(words, sizeof(uint64_t));
+			if (!c->mask)
+				return -ENOMEM;
+			for (size_t k = 0; k < c->n_sets; k++)
+				c->mask[c->sets[k] / 64] |= 1ull << (c->sets[k] % 64);
+		}
+	return 0;
+}
+
 int prefilter_build(struct rules *r)
 {
 	struct prefilter_index *ix = calloc(1, sizeof(*ix));
@@ -82,6 +101,8 @@ int prefilter_build(struct rules *r)
 		rule->filter->n = n;
 		memcpy(rule->filter->c, c, n * sizeof(c[0]));
 	}
+	if (k >= 0)
+		k = add_masks(r);
 	return k < 0 ? k : ac_link(ix->ac);
 }
 
@@ -98,6 +119,8 @@ void prefilter_index_free(struct prefilter_index *ix)
 
 void prefilter_free(struct prefilter *f)
 {
+	for (size_t i = 0; f && i < f->n; i++)
+		free(f->c[i].mask);
 	free(f);
 }
 
@@ -184,8 +207,12 @@ static bool line_ok(const struct prefilter_lines *pl, const struct prefilter *f,
 		const struct clause *c = &f->c[i];
 		bool ok = (c->chars[0] & chars[0]) || (c->chars[1] & chars[1]) ||
 			  (chars[2] && (c->chars[0] & 0x03ff000000000000ull));
-		for (size_t j = 0; j < c->n_sets && !ok; j++)
-			ok = sets[c->sets[j] / 64] & (1ull << (c->sets[j] % 64));
+		if (c->mask)
+			for (size_t w = 0; w < pl->words && !ok; w++)
+				ok = sets[w] & c->mask[w];
+		else
+			for (size_t j = 0; j < c->n_sets && !ok; j++)
+				ok = sets[c->sets[j] / 64] & (1ull << (c->sets[j] % 64));
 		if (!ok)
 			return false;
 	}

@@ -71,6 +71,7 @@ struct clause {
 	uint64_t chars[2];
 	unsigned sets[CLAUSE_MAX_SETS];
 	size_t n_sets;
+	uint64_t *mask; /* the sets as a bit mask, for a clause of many (rules-prefilter.c) */
 };
 struct prefilter {
 	size_t n;
