@@ -500,43 +500,62 @@ static const char *branch_end(const char *p, const char *end)
 	return p;
 }
 
-/* An alternation requires one thing of each branch: the best clause of
- * each, joined into one (none if a branch requires nothing). */
+#define UNIONS 2
+
+/* Joins clause c into union u; false when u would name too many sets. */
+static bool join(struct clause *u, const struct clause *c)
+{
+	if (u->n_sets + c->n_sets > CLAUSE_MAX_SETS)
+		return false;
+	u->chars[0] |= c->chars[0];
+	u->chars[1] |= c->chars[1];
+	memcpy(u->sets + u->n_sets, c->sets, c->n_sets * sizeof(unsigned));
+	u->n_sets += c->n_sets;
+	return true;
+}
+
+/* An alternation requires one thing of each branch. Every clause of a
+ * branch is needed by that branch, so any pick of one clause per branch,
+ * joined, is needed by the alternation: the best clause of each makes one
+ * union, the second best (or the best again) another ("9:30 | 9am | noon"
+ * needs a digit or "noon", and ':' or '.' or "am"... or "noon"). A branch
+ * that needs nothing makes the alternation need nothing. */
 static int analyse(struct analysis *a, const char *p, const char *end, int depth, struct req *out)
 {
 	const char *b = branch_end(p, end);
-	struct clause u = {0};
-	bool ok = true;
+	struct clause u[UNIONS];
+	bool ok = true, several = false;
 
 	if (depth > ANALYSE_DEPTH)
 		return 0;
 	if (b == end)
 		return analyse_branch(a, p, end, depth, out);
+	memset(u, 0, sizeof(u));
 	for (;;) {
 		struct req q = {0};
-		const struct clause *best = NULL;
+		const struct clause *pick[UNIONS] = {NULL};
 		int k = analyse_branch(a, p, b, depth, &q);
 		if (k < 0)
 			return k;
 		out->give_up |= q.give_up;
-		for (size_t i = 0; i < q.n; i++)
-			if (!best || clause_score(&q.c[i]) > clause_score(best))
-				best = &q.c[i];
-		if (!best || u.n_sets + best->n_sets > CLAUSE_MAX_SETS)
-			ok = false;
-		else {
-			u.chars[0] |= best->chars[0];
-			u.chars[1] |= best->chars[1];
-			memcpy(u.sets + u.n_sets, best->sets, best->n_sets * sizeof(unsigned));
-			u.n_sets += best->n_sets;
+		for (size_t i = 0; i < q.n; i++) {
+			const struct clause *c = &q.c[i];
+			if (!pick[0] || clause_score(c) > clause_score(pick[0])) {
+				pick[1] = pick[0];
+				pick[0] = c;
+			} else if (!pick[1] || clause_score(c) > clause_score(pick[1]))
+				pick[1] = c;
 		}
+		several |= pick[1] != NULL;
+		for (size_t k2 = 0; k2 < UNIONS && ok; k2++)
+			ok = pick[0] && join(&u[k2], pick[k2] ? pick[k2] : pick[0]);
 		if (b == end)
 			break;
 		p = b + 1;
 		b = branch_end(p, end);
 	}
-	if (ok)
-		req_add(out, &u);
+	for (size_t k2 = 0; ok && k2 < (several ? UNIONS : 1); k2++)
+		req_add(out, &u[k2]);
 	return 0;
 }
 

@@ -419,9 +419,11 @@ static void test_rules_scan_requirements(void **state)
 			     "[define]\nclock = (?<hour>\\d{1,2}):(?<min>\\d\\d)\n"
 			     "[rules]\nt.opt date (?:{weekday}\\h+)?\\d+/\\d+\n"
 			     "t.alt price (?:τιμή|price)\\h*\\d+\n"
-			     "t.def time meet\\h+{clock}\n",
+			     "t.def time meet\\h+{clock}\n"
+			     "t.two time (?:\\d+:\\d\\d|\\d+\\h*pm|noon)\n",
 			     NULL);
 	const char *text = "4/5\nτιμη 40\nPrice: none\nmeet 9:30\nmeet me\n";
+	const char *clocks = "at 9.\nat noon\n12 pm\nde: 3\n";
 	_cleanup_(rules_scan_freep) struct rules_scan *scan = NULL;
 	struct rules *r = NULL;
 	char *err = NULL;
@@ -435,6 +437,13 @@ static void test_rules_scan_requirements(void **state)
 	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 1), 2), 6); /* no digit, no word */
 	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 2), 0), 3);
 	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 2), 4), 6); /* no ':' */
+	/* each branch needs a digit or its word and its punctuation: a line
+	 * needs one of each kind, "de: 3" passes, "at 9." does not */
+	rules_scan_free(TAKE_PTR(scan));
+	assert_int_equal(rules_scan_new(r, clocks, strlen(clocks), &scan), 0);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 3), 0), 1);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 3), 2), 2);
+	assert_int_equal(rules_scan_next_line(scan, rules_get(r, 3), 3), 3);
 	assert_int_equal(rules_scan_new(r, "\xff", 1, &scan), -EILSEQ);
 	rules_free(r);
 	remove_dir(dir);
