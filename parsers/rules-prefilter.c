@@ -219,6 +219,11 @@ static bool line_ok(const struct prefilter_lines *pl, const struct prefilter *f,
 	return true;
 }
 
+bool prefilter_text_ok(const struct prefilter_lines *pl, const struct prefilter *f)
+{
+	return !f || pl->all || line_ok(pl, f, pl->n_lines);
+}
+
 size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefilter *f, size_t from)
 {
 	if (!f || pl->all)

@@ -101,6 +101,8 @@ void prefilter_free(struct prefilter *f);
 int prefilter_lines_new(const struct rules *r, const char *text, size_t len, const size_t *starts,
 			size_t n_lines, struct prefilter_lines **ret);
 void prefilter_lines_free(struct prefilter_lines *pl);
+/* Whether the text, its lines taken together, holds all f needs. */
+bool prefilter_text_ok(const struct prefilter_lines *pl, const struct prefilter *f);
 /* The first line from `from` on that holds all f needs; n_lines if none. */
 size_t prefilter_next_line(const struct prefilter_lines *pl, const struct prefilter *f,
 			   size_t from);

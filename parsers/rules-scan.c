@@ -123,6 +123,11 @@ bool rule_crosses_lines(const struct rule *rule)
 
 size_t rules_scan_next_line(const struct rules_scan *s, const struct rule *rule, size_t from)
 {
+	/* a match that crosses lines may find its needs on several: only the
+	 * text as a whole says whether it is worth trying */
+	if (rule->crosses_lines)
+		return from < s->n_lines && prefilter_text_ok(s->pl, rule->filter) ? from
+										   : s->n_lines;
 	return prefilter_next_line(s->pl, rule->filter, from);
 }
 

@@ -112,7 +112,8 @@ struct rules_scan *rules_scan_free(struct rules_scan *s);
 size_t rules_scan_lines(const struct rules_scan *s);
 bool rule_crosses_lines(const struct rule *rule);
 /* The first line (0-based, split at '\n') from `from` on that holds what
- * rule needs; rules_scan_lines() if none does. */
+ * rule needs; rules_scan_lines() if none does. For a rule that crosses
+ * lines: `from` itself if the whole text holds what it needs. */
 size_t rules_scan_next_line(const struct rules_scan *s, const struct rule *rule, size_t from);
 /* Matches rule at or after byte start, within line i or the whole text
  * (RULES_WHOLE_TEXT). 1 = match, 0 = none, -E2BIG = match or depth limit

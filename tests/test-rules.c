@@ -313,8 +313,16 @@ static void assert_filter_sound(const struct rules *r, const char *name, char *t
 			const struct rule *rule = rules_get(r, i);
 			struct rule_match m;
 			bool may = rules_scan_next_line(scan, rule, line) == line;
-			if (rule_crosses_lines(rule))
+			if (rule_crosses_lines(rule)) {
+				/* once per text: a match anywhere means it is tried */
+				if (line == 0 && !may &&
+				    rules_match(r, rule, text, len, 0, &m) == 1)
+					fail_msg(
+					    "%s: rule %s matches '%.*s' but the text was ruled out",
+					    name, rule_id(rule), (int)(m.end - m.start),
+					    text + m.start);
 				continue;
+			}
 			(*lines)++;
 			*skipped += !may;
 			if (!may && rules_match(r, rule, text, p, start, &m) == 1)
