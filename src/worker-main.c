@@ -3,6 +3,7 @@
  * with its socket on fd 3. It links the parsers and nothing of the daemon:
  * no database client, no OpenSSL, no libsystemd (so it writes its few words
  * to standard error itself, which is the daemon's). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,7 +25,8 @@ int main(int argc, char **argv)
 	}
 	r = worker_child_main(3);
 	if (r < 0) {
-		fprintf(stderr, "divemap-ingest-worker: %s\n", strerror(-r));
+		errno = -r;
+		fprintf(stderr, "divemap-ingest-worker: %m\n");
 		return EX_SOFTWARE;
 	}
 	return EX_OK;
