@@ -98,7 +98,7 @@ CONF
 	serve_pid=$!
 	done_n=0 last_n=0 last_t=$t0
 	while kill -0 "$serve_pid" 2>/dev/null; do
-		done_n=$(root "run$i" -e "SELECT COUNT(*) FROM ingest_messages WHERE status <> 'pending'" 2>/dev/null || echo 0)
+		done_n=$(root "run$i" -e "SELECT COUNT(*) FROM ingest_messages WHERE status NOT IN ('pending', 'parsing')" 2>/dev/null || echo 0)
 		[ "$done_n" -ge "$count" ] && break
 		[ "$done_n" = "$last_n" ] || { last_n=$done_n; last_t=$(now); }
 		[ $(($(now) - last_t)) -lt 60000000000 ] || break # no progress for a minute
