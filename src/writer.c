@@ -866,20 +866,6 @@ static int write_rows(struct db *db, struct wctx *c)
 	return 0;
 }
 
-static int write_once(struct db *db, struct wctx *c)
-{
-	int r;
-
-	r = db_begin(db);
-	if (r >= 0)
-		r = write_rows(db, c);
-	if (r >= 0)
-		r = db_commit(db);
-	if (r < 0)
-		c->st->status = "failed";
-	return r;
-}
-
 static int mark_failed_rows(struct db *db, struct wctx *c)
 {
 	int r;
@@ -896,20 +882,6 @@ static int mark_failed_rows(struct db *db, struct wctx *c)
 	c->st->status = "failed";
 	snprintf(c->st->reason, sizeof(c->st->reason), "%s", c->reason);
 	return 0;
-}
-
-static int mark_failed_once(struct db *db, struct wctx *c)
-{
-	int r;
-
-	r = db_begin(db);
-	if (r >= 0)
-		r = mark_failed_rows(db, c);
-	if (r >= 0)
-		r = db_commit(db);
-	if (r < 0)
-		c->st->status = "failed";
-	return r;
 }
 
 /* Fresh state for one attempt: the pipeline's own warnings first. */
@@ -976,8 +948,10 @@ static void reconnect(struct db **db, const struct config *cfg)
 /* Runs once() until it succeeds, fails for good, or the attempts run out;
  * a transient failure (lost connection, deadlock, lock wait timeout) rolls
  * back, waits and starts again, on a new connection when it was lost. */
+/* rows() in a transaction of its own, tried again after a lost connection or
+ * a deadlock. */
 static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c,
-			int (*once)(struct db *, struct wctx *))
+			int (*rows)(struct db *, struct wctx *))
 {
 	int r;
 
@@ -986,9 +960,15 @@ static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c
 		r = attempt_reset(c);
 		if (r < 0)
 			return r;
-		r = once(*db, c);
+		r = db_begin(*db);
+		if (r >= 0)
+			r = rows(*db, c);
+		if (r >= 0)
+			r = db_commit(*db);
 		if (r == 0)
 			return 0;
+		if (r < 0)
+			c->st->status = "failed";
 		if ((r == -EIO || r == -EROFS) && !c->err[0]) /* the server's error */
 			c->errnum = db_errno(*db);
 		if (!c->err[0])
@@ -1052,7 +1032,7 @@ static int fail_after(struct db **db, const struct config *cfg, struct wctx *c, 
 	if (!reason)
 		return -ENOMEM;
 	c->reason = reason;
-	return run_attempts(db, cfg, c, mark_failed_once);
+	return run_attempts(db, cfg, c, mark_failed_rows);
 }
 
 static void json_unrefp(json_t **j)
@@ -1084,7 +1064,7 @@ int writer_write(struct db **db, const struct config *cfg, const struct writer_i
 			 owned || in->result ? "wrong type" : jerr.text);
 		r = fail_after(db, cfg, &c, why);
 	} else {
-		r = run_attempts(db, cfg, &c, write_once);
+		r = run_attempts(db, cfg, &c, write_rows);
 		/* a refusal may be of one table, or end in a moment: marking the
 		 * message failed would lose a good one; the caller retries */
 		if (r < 0 && r != -ENOENT && r != -EROFS) {
@@ -1111,7 +1091,7 @@ int writer_mark_failed(struct db **db, const struct config *cfg, unsigned long l
 	int r;
 
 	st = (struct writer_stats){.status = "failed"};
-	r = run_attempts(db, cfg, &c, mark_failed_once);
+	r = run_attempts(db, cfg, &c, mark_failed_rows);
 	st.newsletter_id = c.newsletter_id;
 	log_outcome(&in, NULL, &st, c.err, r);
 	wctx_done(&c);
