@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "rules.h"
 
 struct vocab {
@@ -54,7 +55,7 @@ struct rules {
 	pcre2_jit_stack *jit_stack;
 	uint32_t max_groups; /* the most capture groups of any rule, for match data */
 	struct prefilter_index *prefilter;
-	char version[65];
+	char version[SHA256_HEX_SIZE];
 };
 
 /* rules-parse.c, rules-compile.c */

@@ -2,7 +2,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <dirent.h>
 #include <errno.h>
-#include <gnutls/crypto.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +12,7 @@
 
 #include "buf.h"
 #include "cleanup.h"
+#include "digest.h"
 #include "fold.h"
 #include "rules-private.h"
 #include "strutil.h"
@@ -370,7 +370,6 @@ int rules_load(const char *dir, const char *override_dir, struct rules **ret, ch
 {
 	struct rules *r;
 	_cleanup_buf_ struct buf all = BUF_INIT(BUF_MAX_TEXT);
-	unsigned char digest[32];
 	int k;
 
 	r = calloc(1, sizeof(*r));
@@ -391,14 +390,11 @@ int rules_load(const char *dir, const char *override_dir, struct rules **ret, ch
 		k = keep_error(rules_read_dir(r, override_dir, false, &all, reterr_reason), k);
 	if (k != -ENOMEM)
 		k = keep_error(rules_compile(r, reterr_reason), k);
-	if (k >= 0 && gnutls_hash_fast(GNUTLS_DIG_SHA256, buf_str(&all), all.len, digest) < 0)
-		k = -EIO;
 	if (k < 0) {
 		rules_free(r);
 		return k;
 	}
-	for (int i = 0; i < 32; i++)
-		snprintf(r->version + 2 * i, 3, "%02x", digest[i]);
+	sha256_hex(buf_str(&all), all.len, r->version);
 	*ret = r;
 	return 0;
 }

@@ -2,6 +2,7 @@
 libdivemap_a_SOURCES += \
 	src/buf.c src/buf.h \
 	src/cleanup.h \
+	src/digest.c src/digest.h \
 	src/log.c src/log.h \
 	src/strutil.c src/strutil.h
 libdivemap_a_SOURCES += \

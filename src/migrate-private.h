@@ -29,7 +29,7 @@ struct migrate {
 /* A migration file, read and split. */
 struct migrate_script {
 	const char *path;
-	char checksum[65];
+	char checksum[SHA256_HEX_SIZE];
 	struct sql_stmt *stmts;
 	size_t n;
 	bool divemap_owned;

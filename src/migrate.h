@@ -20,6 +20,7 @@
 #include <stdio.h>
 
 #include "cleanup.h"
+#include "digest.h"
 
 struct config;
 struct db;
@@ -39,11 +40,11 @@ struct migrate_settings {
 struct migration {
 	unsigned version;
 	char *name;
-	char *up_path, *down_path; /* NULL: no file */
-	char checksum[65];         /* of the up file; "" without one */
-	bool recorded;             /* a row exists */
-	enum migrate_state state;  /* MIGRATE_PENDING when no row */
-	char db_checksum[65];
+	char *up_path, *down_path;      /* NULL: no file */
+	char checksum[SHA256_HEX_SIZE]; /* of the up file; "" without one */
+	bool recorded;                  /* a row exists */
+	enum migrate_state state;       /* MIGRATE_PENDING when no row */
+	char db_checksum[SHA256_HEX_SIZE];
 	unsigned statements_done, statements_total;
 	char *error; /* failure, or the note of a skipped/stamped migration */
 	char *applied_by, *applied_at;

@@ -9,12 +9,12 @@
 #include <strings.h>
 #include <time.h>
 
-#include <gnutls/crypto.h>
 #include <utf8proc.h>
 
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "digest.h"
 #include "source.h"
 #include "store.h"
 #include "strutil.h"
@@ -270,28 +270,14 @@ size_t store_max_message_size(const struct store *s)
 
 /* SHA-256 hex of the bytes; of a message over the bound, of its first bytes
  * and its full size, so that the same message is the same key again. */
-static int message_sha256(const struct source_msg *m, char out[65])
+static void message_sha256(const struct source_msg *m, char out[SHA256_HEX_SIZE])
 {
-	unsigned char d[32];
-	int r;
+	char tail[64];
+	int n = 0;
 
-	if (m->full_size > m->len) {
-		gnutls_hash_hd_t h;
-		char tail[64];
-		int n = snprintf(tail, sizeof(tail), "\n[over bound: %zu bytes]", m->full_size);
-		r = gnutls_hash_init(&h, GNUTLS_DIG_SHA256);
-		if (r < 0)
-			return -EIO;
-		if (gnutls_hash(h, m->data, m->len) < 0 || gnutls_hash(h, tail, (size_t)n) < 0) {
-			gnutls_hash_deinit(h, d);
-			return -EIO;
-		}
-		gnutls_hash_deinit(h, d);
-	} else if (gnutls_hash_fast(GNUTLS_DIG_SHA256, m->data, m->len, d) < 0)
-		return -EIO;
-	for (size_t i = 0; i < sizeof(d); i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-	return 0;
+	if (m->full_size > m->len)
+		n = snprintf(tail, sizeof(tail), "\n[over bound: %zu bytes]", m->full_size);
+	sha256_hex2(m->data, m->len, tail, (size_t)n, out);
 }
 
 /* Can newsletters.content hold the raw message as it is? */
@@ -534,12 +520,8 @@ static int store_tx(struct store *s, struct db *db, const struct source_msg *m,
 static int store_prepare(const struct source_msg *m, struct store_result *ret,
 			 struct raw_headers *h)
 {
-	int r;
-
 	*ret = (struct store_result){.over_bound = m->full_size > m->len};
-	r = message_sha256(m, ret->sha256);
-	if (r < 0)
-		return r;
+	message_sha256(m, ret->sha256);
 	return scan_headers(m->data, m->len, h);
 }
 

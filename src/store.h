@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "digest.h"
 
 struct config;
 struct db;
@@ -55,7 +56,7 @@ struct store_result {
 	bool over_bound;                        /* only the first bytes kept: stored 'failed' */
 	bool content_rendered; /* newsletters.content is a rendering with a marker */
 	bool claimed;          /* stored 'parsing', claimed (store_message_claimed()) */
-	char sha256[65];
+	char sha256[SHA256_HEX_SIZE];
 };
 
 /* Reads the live limits (newsletters.content, max_allowed_packet) once. */
