@@ -34,7 +34,7 @@ libdivemap_a_SOURCES += \
 	src/names.c src/names.h \
 	src/cmd-parse.c
 libdivemap_a_SOURCES += \
-	src/tls-verify.c src/tls-verify.h \
+	src/tls-stream.c src/tls-stream.h \
 	src/source-imap.c src/source-imap.h \
 	src/source-config.c
 libdivemap_a_SOURCES += src/cmd-reparse.c

@@ -7,14 +7,16 @@
  * do, match and rules, and divemap-ingest runs those by executing it with
  * its own arguments. So the daemon never loads libxml2 (with ICU and
  * libstdc++) or PCRE2: a smaller resident set while it idles. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#ifndef DIVEMAP_PARSERS_PROGRAM
+#include <openssl/ssl.h>
+#endif
 
 #include "config.h"
 #include "commands.h"
@@ -70,21 +72,15 @@ static int run_in_parsers_program(int argc, char **argv, struct cli *cli)
 }
 
 /* libmariadb starts OpenSSL in mysql_library_init() whether or not a
- * connection will use TLS, and OpenSSL then loads the text of all its error
- * reasons: 0.6 MB of libcrypto made resident, never read again since our
- * database connections never ask for TLS (db.c sets no SSL option). Told
- * first not to load them, OpenSSL ignores the later request. (Were TLS to
- * the database ever offered, its errors would read "SSL errno=N"; drop
- * this then.) Looked up, not linked: a libmariadb built on GnuTLS loads no
- * OpenSSL, and none is loaded for it here. */
+ * connection will use TLS (db.c asks for none), and IMAP's TLS is OpenSSL's
+ * too (tls-stream.h). Left to itself OpenSSL loads the text of all its
+ * error reasons: 0.6 MB made resident for a daemon that idles. Told first
+ * not to, it ignores the later request; a failed handshake then reports
+ * OpenSSL's error code, which `openssl errstr` reads. */
 static void openssl_no_error_strings(void)
 {
-	enum { NO_LOAD_CRYPTO_STRINGS = 0x1, NO_LOAD_SSL_STRINGS = 0x100000 }; /* OpenSSL >= 1.1 */
-	int (*init)(uint64_t opts, const void *settings);
-
-	*(void **)&init = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
-	if (init)
-		(void)init(NO_LOAD_CRYPTO_STRINGS | NO_LOAD_SSL_STRINGS, NULL);
+	(void)OPENSSL_init_ssl(
+	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_SSL_STRINGS, NULL);
 }
 
 /* Their summaries are those of src/cmd-match.c and src/cmd-rules.c. */

@@ -1,9 +1,8 @@
 /* source-imap-session.c: one IMAP session up to a selected mailbox.
  *
- * Implicit TLS runs on our own socket: the certificate is verified
- * (tls-verify.h) before libetpan reads the greeting. STARTTLS is verified
- * before CAPABILITY is asked again and before LOGIN. Debian's libetpan sends
- * no SNI unless asked, and verifies nothing itself. */
+ * TLS is ours (tls-stream.h), on our own socket: with implicit TLS the
+ * server is verified before libetpan reads the greeting; after STARTTLS,
+ * before CAPABILITY is asked again and before LOGIN. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -18,9 +17,10 @@
 
 #include "log.h"
 #include "source-imap-private.h"
-#include "tls-verify.h"
+#include "tls-stream.h"
 
-#define IMAP_MAX_PASSWORD 4096
+#define IMAP_MAX_PASSWORD  4096
+#define IMAP_STREAM_BUFFER 8192 /* as libetpan's own streams */
 
 bool imap_code_is_fatal(int code)
 {
@@ -101,60 +101,29 @@ static int tcp_connect(struct imap_source *is, char **reterr_reason)
 	return fd;
 }
 
-static void sni_callback(struct mailstream_ssl_context *ctx, void *data)
-{
-	(void)mailstream_ssl_set_server_name(ctx, data);
-}
-
-static int verify_stream(struct imap_source *is, mailstream *s, char **reterr_reason)
-{
-	carray *chain = mailstream_get_certificate_chain(s);
-	struct tls_der der[16];
-	size_t n = 0;
-	int r;
-
-	if (chain) {
-		n = carray_count(chain);
-		if (n > ELEMENTSOF(der))
-			n = ELEMENTSOF(der);
-		for (size_t i = 0; i < n; i++) {
-			MMAPString *c = carray_get(chain, (unsigned)i);
-			der[i] = (struct tls_der){(const unsigned char *)c->str, c->len};
-		}
-	}
-	r = tls_verify_chain(der, n, is->host, is->ca_file, reterr_reason);
-	if (chain)
-		mailstream_certificate_chain_free(chain);
-	return r;
-}
-
 static int open_stream(struct imap_source *is, char **reterr_reason)
 {
+	mailstream_low *low = NULL;
 	mailstream *s;
 	int fd, r;
 
 	fd = tcp_connect(is, reterr_reason);
 	if (fd < 0)
 		return fd;
-	if (is->tls == IMAP_TLS_IMPLICIT)
-		s = mailstream_ssl_open_with_callback_timeout(fd, is->timeout_s, sni_callback,
-							      is->host);
-	else
-		s = mailstream_socket_open_timeout(fd, is->timeout_s);
-	if (!s) {
-		close(fd);
-		if (asprintf(reterr_reason, "%s with %s:%u failed",
-			     is->tls == IMAP_TLS_IMPLICIT ? "TLS handshake" : "stream set-up",
-			     is->host, is->port) < 0)
-			*reterr_reason = NULL;
-		return -ECONNRESET;
-	}
 	if (is->tls == IMAP_TLS_IMPLICIT) {
-		r = verify_stream(is, s, reterr_reason);
+		r = tls_stream_open(fd, is->host, is->ca_file, is->timeout_s, &low, reterr_reason);
 		if (r < 0) {
-			mailstream_close(s);
+			close(fd);
 			return r;
 		}
+		s = mailstream_new(low, IMAP_STREAM_BUFFER);
+	} else
+		s = mailstream_socket_open_timeout(fd, is->timeout_s);
+	if (!s) {
+		if (low)
+			mailstream_low_free(low); /* leaves fd open */
+		close(fd);
+		return -ENOMEM;
 	}
 	r = mailimap_connect(is->imap, s); /* takes s, reads the greeting */
 	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
@@ -178,6 +147,7 @@ static int refresh_capabilities(struct imap_source *is)
 
 static int start_tls(struct imap_source *is, char **reterr_reason)
 {
+	mailstream_low *plain, *low;
 	int r;
 
 	if (!mailimap_has_extension(is->imap, "STARTTLS")) {
@@ -192,16 +162,21 @@ static int start_tls(struct imap_source *is, char **reterr_reason)
 			*reterr_reason = NULL;
 		return -EPERM;
 	}
-	r = mailimap_socket_starttls_with_callback(is->imap, sni_callback, is->host);
+	/* refused too when bytes follow the OK (CVE-2020-15953, fixed in 1.9.4-3) */
+	r = mailimap_starttls(is->imap);
 	if (r != MAILIMAP_NO_ERROR) {
 		if (asprintf(reterr_reason, "STARTTLS with %s:%u failed (libetpan error %d)",
 			     is->host, is->port, r) < 0)
 			*reterr_reason = NULL;
 		return r == MAILIMAP_ERROR_STARTTLS ? -EPERM : -ECONNRESET;
 	}
-	r = verify_stream(is, is->imap->imap_stream, reterr_reason);
+	plain = mailstream_get_low(is->imap->imap_stream);
+	r = tls_stream_open(mailstream_low_get_fd(plain), is->host, is->ca_file, is->timeout_s,
+			    &low, reterr_reason);
 	if (r < 0)
-		return r;
+		return r;           /* the fd is still the plain stream's, closed with it */
+	mailstream_low_free(plain); /* frees, does not close */
+	mailstream_set_low(is->imap->imap_stream, low);
 	/* what was said before TLS is not to be believed */
 	return refresh_capabilities(is) == MAILIMAP_NO_ERROR ? 0 : -ECONNRESET;
 }

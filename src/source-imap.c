@@ -18,6 +18,7 @@
 #include "source-imap-private.h"
 #include "source-imap.h"
 #include "strutil.h"
+#include "tls-stream.h"
 
 #define IMAP_MAX_UIDS 1000000u /* one UID SEARCH result */
 
@@ -337,8 +338,9 @@ static int start_waiting(struct imap_source *is)
 		return imap_error(is, r, "IDLE");
 	}
 	is->idling = true;
-	/* data libetpan already read is invisible to epoll: come back at once */
-	if (is->imap->imap_stream->read_buffer_len > 0)
+	/* data libetpan or OpenSSL already read is invisible to epoll: come back at once */
+	if (is->imap->imap_stream->read_buffer_len > 0 ||
+	    tls_stream_has_pending(mailstream_get_low(is->imap->imap_stream)))
 		return arm_timer(is, 0);
 	fd = mailimap_idle_get_fd(is->imap);
 	r = sd_event_add_io(is->event, &is->idle_io, fd, EPOLLIN | EPOLLRDHUP, on_idle_io, is);

@@ -1,7 +1,7 @@
 /* source-imap.h: an IMAP mailbox as a message source (libetpan).
  *
  * Connection: implicit TLS (our own socket; the certificate is verified,
- * see tls-verify.h, before libetpan parses the greeting), STARTTLS
+ * see tls-stream.h, before libetpan parses the greeting), STARTTLS
  * (verified before CAPABILITY and LOGIN; capabilities are refreshed after
  * it) or, only with allow_plaintext, none. SNI is always sent. LOGIN with
  * the password from password_file or $CREDENTIALS_DIRECTORY/imap-password-NAME
