@@ -7,7 +7,7 @@ SUDO=
 PACKAGES="
 	build-essential autoconf automake pkg-config
 	libetpan-dev libpcre2-dev default-libmysqlclient-dev libxml2-dev libsystemd-dev
-	libinih-dev libjansson-dev libutf8proc-dev nettle-dev libssl-dev libcmocka-dev
+	libinih-dev libjansson-dev libutf8proc-dev nettle-dev libssl-dev libgnutls28-dev libcmocka-dev
 	mariadb-server mariadb-client dovecot-imapd openssl
 	python3 valgrind cppcheck clang-format chromium
 "

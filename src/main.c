@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #ifndef DIVEMAP_PARSERS_PROGRAM
 #include <openssl/ssl.h>
 #endif
@@ -25,6 +26,13 @@
 #include "libexec.h"
 
 #include "autoconfig.h" /* PACKAGE_VERSION */
+
+/* libetpan links GnuTLS, whose constructor would set it up (its priorities,
+ * crypto back end and p11-kit: 0.9 MB resident) in every process;
+ * none of ours uses it: TLS is OpenSSL's (tls-stream.h), SHA-256 nettle's
+ * (digest.h). This is GnuTLS's own switch for programs that do not want it
+ * set up. */
+GNUTLS_SKIP_GLOBAL_INIT
 
 struct cli {
 	char **argv; /* as main() got it: handed on by run_in_parsers_program() */

@@ -9,7 +9,13 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 
+#include <gnutls/gnutls.h>
+
 #include "worker.h"
+
+/* GnuTLS comes with libetpan (MIME) and is never used here: not set up
+ * (see src/main.c). */
+GNUTLS_SKIP_GLOBAL_INIT
 
 int main(int argc, char **argv)
 {
