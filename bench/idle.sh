@@ -9,7 +9,10 @@
 # (utime + stime of /proc/PID/stat) over that window are printed. One run
 # (a five-minute window sampled 60 times says more than five short ones).
 # With SMAPS=1 the resident memory of each mapping of both processes is
-# printed at the end (/proc/PID/smaps). A benchmark, not a test.
+# printed at the end (/proc/PID/smaps). With AFTER_WORK=1 the daemon first
+# ingests the corpus's messages (dropped into the maildir; the window starts
+# once all are in cur/), so that the figure is that of a daemon that has
+# parsed and written, not only started. A benchmark, not a test.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -82,6 +85,21 @@ grep -qs 'READY=1' "$tmp/notify.log" || { echo "serve never said READY=1:" >&2; 
 children() { awk '{ print $1 }' "/proc/$serve_pid/task/$serve_pid/children"; }
 worker_pid=$(children)
 [ -n "$worker_pid" ] || { echo "serve runs no worker" >&2; exit 1; }
+if [ "${AFTER_WORK:-0}" = 1 ]; then
+	n_mail=0
+	for f in "$top"/tests/corpus/messages/*.eml; do
+		n_mail=$((n_mail + 1))
+		cp "$f" "$tmp/maildir/tmp/$n_mail" && mv "$tmp/maildir/tmp/$n_mail" "$tmp/maildir/new/$n_mail"
+	done
+	for _ in $(seq 1200); do
+		[ "$(find "$tmp/maildir/cur" -type f | wc -l)" -ge "$n_mail" ] && break
+		sleep 0.1
+	done
+	[ "$(find "$tmp/maildir/cur" -type f | wc -l)" -ge "$n_mail" ] ||
+		{ echo "serve did not ingest the $n_mail messages:" >&2; tail -20 "$tmp/serve.log" >&2; exit 1; }
+	worker_pid=$(children) # a worker may have been replaced on the way
+	echo "ingested first: $n_mail messages through the maildir source"
+fi
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"; }
