@@ -67,6 +67,13 @@ static bool is_apostrophe(int32_t cp)
 
 static bool is_word_char(int32_t cp)
 {
+	/* ASCII and folded Greek without utf8proc's property table: a look-up
+	 * keeps pages of it resident (0.2 MB in the daemon, which keys
+	 * unresolved names); the answers are utf8proc's (test-normalize) */
+	if (cp < 0x80)
+		return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
+	if (cp >= 0x3B1 && cp <= 0x3C9) /* α..ω, ς among them */
+		return true;
 	switch (utf8proc_category(cp)) {
 	case UTF8PROC_CATEGORY_LU:
 	case UTF8PROC_CATEGORY_LL:

@@ -1,5 +1,6 @@
 /* Unit tests of place-name normalisation (parsers/normalize.c, translit.c). */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <utf8proc.h>
 
 #include "normalize.h"
 #include "translit.h"
@@ -71,6 +74,33 @@ static void test_strip_punct_quotes_emoji(void **state)
 		snprintf(s, sizeof(s), "%s", t[i].in);
 		normalize_strip_punct(s);
 		assert_string_equal(s, t[i].out);
+	}
+}
+
+/* Every code point below U+0400 between two letters: kept when utf8proc
+ * calls it a letter or a number, a separator otherwise (apostrophes are
+ * dropped). The ASCII and Greek short cut must answer as utf8proc does. */
+static void test_strip_punct_agrees_with_utf8proc(void **state)
+{
+	for (int32_t cp = 1; cp < 0x400; cp++) {
+		utf8proc_category_t c = utf8proc_category(cp);
+		bool word = c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL ||
+			    c == UTF8PROC_CATEGORY_LT || c == UTF8PROC_CATEGORY_LM ||
+			    c == UTF8PROC_CATEGORY_LO || c == UTF8PROC_CATEGORY_ND ||
+			    c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
+		bool apostrophe = cp == '\'' || cp == '`' || cp == 0x2BC;
+		char s[16], want[16];
+		utf8proc_uint8_t enc[4];
+		int n = (int)utf8proc_encode_char(cp, enc);
+
+		snprintf(s, sizeof(s), "x%.*sy", n, (const char *)enc);
+		if (word)
+			snprintf(want, sizeof(want), "%s", s);
+		else
+			snprintf(want, sizeof(want), apostrophe ? "xy" : "x y");
+		normalize_strip_punct(s);
+		if (strcmp(s, want) != 0)
+			fail_msg("U+%04X: '%s', want '%s'", (unsigned)cp, s, want);
 	}
 }
 
@@ -252,6 +282,7 @@ int main(void)
 	    cmocka_unit_test(test_fold_case_marks_and_final_sigma),
 	    cmocka_unit_test(test_fold_and_key_reject_bad_input),
 	    cmocka_unit_test(test_strip_punct_quotes_emoji),
+	    cmocka_unit_test(test_strip_punct_agrees_with_utf8proc),
 	    cmocka_unit_test(test_translit_greek_and_latin_variants),
 	    cmocka_unit_test(test_stem_greek_endings),
 	    cmocka_unit_test(test_strip_terms),
