@@ -78,18 +78,21 @@ static int fold_pattern(const char *p, struct buf *out)
 	return k;
 }
 
+int rules_escape_char(char c, struct buf *out)
+{
+	if (c == ' ')
+		return buf_puts(out, "\\h+");
+	if (strchr("\\^$.|?*+()[]{}-#", c))
+		return buf_printf(out, "\\%c", c);
+	return buf_putc(out, c);
+}
+
 static int escape_word(const char *w, struct buf *out)
 {
 	int k = 0;
 
-	for (; *w && k >= 0; w++) {
-		if (*w == ' ')
-			k = buf_puts(out, "\\h+");
-		else if (strchr("\\^$.|?*+()[]{}-#", *w))
-			k = buf_printf(out, "\\%c", *w);
-		else
-			k = buf_putc(out, *w);
-	}
+	for (; *w && k >= 0; w++)
+		k = rules_escape_char(*w, out);
 	return k;
 }
 

@@ -63,6 +63,9 @@ int rules_read_dir(struct rules *r, const char *dir, bool required, struct buf *
 		   char **reterr_reason);
 int rules_compile(struct rules *r, char **reterr_reason);
 const struct define *rules_define_find(const struct rules *r, const char *name);
+/* A vocabulary word's character as a pattern: escaped when PCRE2 reads it
+ * as syntax, a space as \h+ (rules-trie.c spells words the same way). */
+int rules_escape_char(char c, struct buf *out);
 /* rules-pattern.c: what every match of a pattern needs, as clauses that
  * must all hold; a clause holds when a line has one of its ASCII characters
  * or a string of one of its string sets. */

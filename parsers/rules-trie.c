@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <utf8proc.h>
 
 #include "cleanup.h"
@@ -98,11 +97,9 @@ static int trie_add(struct trie *t, const char *w)
 
 static int emit_char(const struct trie_node *n, struct buf *out)
 {
-	if (n->chr_len == 1 && n->chr[0] == ' ')
-		return buf_puts(out, "\\h+"); /* as in escape_word() */
-	if (n->chr_len == 1 && strchr("\\^$.|?*+()[]{}-#", n->chr[0]))
-		return buf_printf(out, "\\%c", n->chr[0]);
-	return buf_append(out, n->chr, n->chr_len);
+	if (n->chr_len == 1)
+		return rules_escape_char(n->chr[0], out);
+	return buf_append(out, n->chr, n->chr_len); /* a multi-byte character */
 }
 
 static int emit(const struct trie *t, size_t node, struct buf *out)
