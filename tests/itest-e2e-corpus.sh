@@ -15,20 +15,13 @@ set -euo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 prog=$top_builddir/divemap-ingest
 corpus=$top_srcdir/tests/corpus
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B "$db" "$@"; }
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-CONF
+itest_conf "$tmp/conf"
 
 new_db() { # $1: baseline | divemap
 	db=e2e_$1

@@ -13,6 +13,7 @@ set -euo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 prog=$top_builddir/divemap-ingest
 mbox=$top_srcdir/tests/corpus/all.mbox
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -24,15 +25,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B "$MARIADB_DATABASE" -e "$1"; }
 trigger() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root --delimiter='//' "$MARIADB_DATABASE" -e "$1"; }
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-CONF
+itest_conf "$tmp/conf"
 "$prog" -q -c "$tmp/conf" migrate upgrade head >/dev/null 2>&1 || fail "migrate"
 empty() {
 	sql "SET FOREIGN_KEY_CHECKS = 0; DELETE FROM ingest_parse_log; DELETE FROM ingest_raw_messages;

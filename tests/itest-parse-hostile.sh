@@ -8,20 +8,13 @@ set -euo pipefail
 : "${MARIADB_SOCKET:?run this test through tests/run-test}"
 : "${top_srcdir:?}" "${top_builddir:?}"
 prog=$top_builddir/divemap-ingest
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B "$MARIADB_DATABASE" -e "$1"; }
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-CONF
+itest_conf "$tmp/conf"
 
 hdr() { # $1 message-id, $2 subject
 	printf 'From: Test Center <news@center.example>\r\nTo: in@divemap.example\r\n'

@@ -7,20 +7,13 @@ set -euo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 prog=$top_builddir/divemap-ingest
 mbox=$top_srcdir/tests/corpus/all.mbox
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B "$MARIADB_DATABASE" -e "$1"; }
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-CONF
+itest_conf "$tmp/conf"
 
 # The mailbox split independently (mboxrd: From_ after a blank line, the
 # blank line is the separator, ">From" loses one '>'), one file per message.

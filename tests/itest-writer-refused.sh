@@ -15,6 +15,7 @@ set -euo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}" "${MARIADB_USER:?}" "${MARIADB_DATABASE:?}"
 prog=$top_builddir/divemap-ingest
 mbox=$top_srcdir/tests/corpus/all.mbox
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -71,17 +72,8 @@ left_pending() { # $1: the step
 	grep -q "stopping; it is left pending" "$tmp/log$1" || fail "$1: no word of the message left pending"
 }
 
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-[maildir in]
-path = $tmp/md
-CONF
+itest_conf "$tmp/conf"
+printf '[maildir in]\npath = %s\n' "$tmp/md" >>"$tmp/conf"
 mkdir -p "$tmp/md/new" "$tmp/md/cur" "$tmp/md/tmp"
 "$prog" -q -c "$tmp/conf" migrate upgrade head >/dev/null 2>&1 || fail "migrate"
 mariadb --no-defaults -S "$MARIADB_SOCKET" -u root "$MARIADB_DATABASE" <"$top_srcdir/tests/corpus/sites.sql"

@@ -9,21 +9,14 @@ set -euo pipefail
 : "${top_srcdir:?}" "${top_builddir:?}"
 prog=$top_builddir/divemap-ingest
 mbox=$top_srcdir/tests/corpus/all.mbox
+. "$top_srcdir/tests/itest-lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 ok() { echo "ok: $*"; }
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -u root -N -B "$db" -e "$1"; }
-cat >"$tmp/conf" <<CONF
-[database]
-migrations_dir = $top_srcdir/migrations
-connect_attempts = 3
-connect_retry_min = 100ms
-connect_retry_max = 200ms
-[parser]
-rules_dir = $top_srcdir/rules
-CONF
+itest_conf "$tmp/conf"
 
 new_db() { # $1: name; $2: baseline | divemap
 	db=$1

@@ -7,7 +7,7 @@ AM_TESTS_ENVIRONMENT = \
 LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/run-test
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL) $(top_srcdir)/tests/run-test
-EXTRA_DIST += tests/run-test tests/mariadb.sh
+EXTRA_DIST += tests/run-test tests/mariadb.sh tests/itest-lib.sh
 
 check_PROGRAMS += tests/test-buf tests/test-dburl tests/test-config tests/itest-db-connect
 TESTS += tests/test-buf tests/test-dburl tests/test-config tests/itest-db-connect
