@@ -40,25 +40,10 @@ eval "$(bash "$top/tests/mariadb.sh" start "$tmp/db")"
 eval "$(bash "$top/tests/dovecot.sh" start "$tmp/imap")"
 printf '%s\n' "$IMAP_PASSWORD" >"$tmp/imap-password"
 mkdir -p "$tmp/maildir/new" "$tmp/maildir/cur" "$tmp/maildir/tmp"
-rules=${RULES_DIR:-$top/rules}
-cat >"$tmp/serve.conf" <<CONF
-[database]
-url = mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/$MARIADB_DATABASE
-migrations_dir = $top/migrations
-[parser]
-rules_dir = $rules
-[imap bench]
-host = $IMAP_HOST
-port = $IMAPS_PORT
-tls = implicit
-user = $IMAP_USER
-password_file = $tmp/imap-password
-ca_file = $IMAP_CA
-mailbox = INBOX
-after = nothing
-[maildir local]
-path = $tmp/maildir
-CONF
+{
+	serve_conf "$MARIADB_DATABASE" INBOX
+	printf '[maildir local]\npath = %s\n' "$tmp/maildir"
+} >"$tmp/serve.conf"
 DATABASE_URL="mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/$MARIADB_DATABASE" \
 	"$prog" -q -c "$tmp/serve.conf" migrate upgrade head >/dev/null
 mariadb --no-defaults -S "$MARIADB_SOCKET" -u root "$MARIADB_DATABASE" <"$top/tests/corpus/sites.sql"

@@ -77,22 +77,7 @@ for i in $(seq "$runs"); do
 	printf '[database]\nmigrations_dir = %s/migrations\n[parser]\nrules_dir = %s\n' "$top" \
 		"${RULES_DIR:-$top/rules}" >"$tmp/conf"
 	new_db "run$i"
-	cat >"$tmp/serve.conf" <<CONF
-[database]
-url = mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/run$i
-migrations_dir = $top/migrations
-[parser]
-rules_dir = ${RULES_DIR:-$top/rules}
-[imap bench]
-host = $IMAP_HOST
-port = $IMAPS_PORT
-tls = implicit
-user = $IMAP_USER
-password_file = $tmp/imap-password
-ca_file = $IMAP_CA
-mailbox = serve$i
-after = nothing
-CONF
+	serve_conf "run$i" "serve$i" >"$tmp/serve.conf"
 	t0=$(now)
 	env -u DATABASE_URL "$prog" -c "$tmp/serve.conf" serve 2>"$tmp/serve.log" &
 	serve_pid=$!

@@ -90,3 +90,27 @@ tree_cpu() {
 		if (p == pid || $2 == pid) s += $12 + $13 + $14 + $15
 	} END { print s / hz }'
 }
+
+# serve_conf DATABASE MAILBOX: serve's configuration on standard output for
+# the private MariaDB and Dovecot (the MARIADB_* and IMAP_* that
+# tests/mariadb.sh and tests/dovecot.sh set): database DATABASE, one
+# [imap bench] source reading MAILBOX over IMAPS and leaving its messages as
+# they are, the password in $tmp/imap-password. More sections may follow.
+serve_conf() {
+	cat <<CONF
+[database]
+url = mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/$1
+migrations_dir = $top/migrations
+[parser]
+rules_dir = ${RULES_DIR:-$top/rules}
+[imap bench]
+host = $IMAP_HOST
+port = $IMAPS_PORT
+tls = implicit
+user = $IMAP_USER
+password_file = $tmp/imap-password
+ca_file = $IMAP_CA
+mailbox = $2
+after = nothing
+CONF
+}

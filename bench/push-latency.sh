@@ -259,21 +259,7 @@ echo "$count messages a run, one at a time, $gap s apart after each commit; runs
 : >"$tmp/runs"
 for i in $(seq "$runs"); do
 	new_db "run$i"
-	cat >"$tmp/serve.conf" <<CONF
-[database]
-url = mysql://$MARIADB_USER:$MARIADB_PASSWORD@127.0.0.1:$MARIADB_PORT/run$i
-migrations_dir = $top/migrations
-[parser]
-rules_dir = ${RULES_DIR:-$top/rules}
-[imap bench]
-host = $IMAP_HOST
-port = $IMAPS_PORT
-tls = implicit
-user = $IMAP_USER
-password_file = $tmp/imap-password
-ca_file = $IMAP_CA
-mailbox = push$i
-CONF
+	serve_conf "run$i" "push$i" >"$tmp/serve.conf"
 	rm -f "$tmp/notify.sock"
 	# the mailbox must exist before the daemon selects it: the client creates
 	# it, then starts the daemon
