@@ -70,7 +70,11 @@ int ex_group_key(const struct ex *x, const struct hit *h, enum rule_group g, con
 		 const char **ret_key);
 int ex_hit_time(const struct ex *x, const struct hit *h); /* minutes or -1 */
 /* extract-sites.c */
-int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n);
+/* The sites named in a line, read once per text and lent: valid until
+ * ex_lines_free(). */
+int ex_line_sites(struct ex *x, size_t line, const struct cand **ret, size_t *ret_n);
+/* A copy of n candidates the caller owns (ex_cands_free). */
+int ex_cands_copy(const struct cand *from, size_t n, struct cand **ret);
 int ex_subject_sites(struct ex *x, struct cand **ret, size_t *ret_n);
 void ex_cands_free(struct cand *c, size_t n);
 /* Frees x->lines with what was kept per line. */

@@ -585,7 +585,7 @@ static size_t cell_end(const struct line *l, size_t p)
 	return l->end;
 }
 
-static int cands_copy(const struct cand *from, size_t n, struct cand **ret)
+int ex_cands_copy(const struct cand *from, size_t n, struct cand **ret)
 {
 	struct cand *c = n ? calloc(n, sizeof(*c)) : NULL;
 
@@ -615,9 +615,8 @@ void ex_lines_free(struct ex *x)
 
 static int line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n);
 
-/* The sites named in a line, read once and copied out on every later ask
- * (a line is looked at by several steps of the segmentation). */
-int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
+/* Kept per line: a line is looked at by several steps of the segmentation. */
+int ex_line_sites(struct ex *x, size_t line, const struct cand **ret, size_t *ret_n)
 {
 	struct line_sites *ls;
 	int k;
@@ -631,10 +630,9 @@ int ex_line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)
 			return k;
 		ls->done = true;
 	}
-	k = cands_copy(ls->cs, ls->n, ret);
-	if (k >= 0)
-		*ret_n = ls->n;
-	return k;
+	*ret = ls->cs;
+	*ret_n = ls->n;
+	return 0;
 }
 
 static int line_sites(struct ex *x, size_t line, struct cand **ret, size_t *ret_n)

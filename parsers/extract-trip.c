@@ -277,11 +277,16 @@ static int gather(struct ex *x, const struct region *rg, struct facts *f)
 		}
 	}
 	for (size_t li = 0; li < rg->n_lines; li++) {
+		const struct cand *seen;
 		struct cand *cs = NULL;
-		size_t n = 0;
-		int k = ex_line_sites(x, rg->lines[li], &cs, &n);
-		if (k >= 0)
+		size_t n = 0, n_seen = 0;
+		int k = ex_line_sites(x, rg->lines[li], &seen, &n_seen);
+		if (k >= 0) /* a copy: the cells below change it */
+			k = ex_cands_copy(seen, n_seen, &cs);
+		if (k >= 0) {
+			n = n_seen;
 			k = row_cells(x, f, rg->lines[li], &cs, &n);
+		}
 		if (k < 0) {
 			ex_cands_free(cs, n);
 			return k;

@@ -244,7 +244,7 @@ static int line_opener(struct ex *x, size_t line, const struct date *context, si
  * own on the same date (a row per dive with its price). */
 static bool starts_sibling(struct ex *x, const struct region *rg, size_t line)
 {
-	struct cand *cs = NULL;
+	const struct cand *cs;
 	size_t n = 0;
 	bool priced = false;
 
@@ -252,10 +252,7 @@ static bool starts_sibling(struct ex *x, const struct region *rg, size_t line)
 		return false;
 	for (size_t i = 0; i < rg->n_lines; i++)
 		priced |= line_has(x, rg->lines[i], RK_PRICE);
-	if (!priced || ex_line_sites(x, line, &cs, &n) < 0)
-		return false;
-	ex_cands_free(cs, n);
-	return n > 0;
+	return priced && ex_line_sites(x, line, &cs, &n) == 0 && n > 0;
 }
 
 static void header_columns(struct ex *x, const struct line *l)
@@ -362,13 +359,11 @@ static bool region_complete(struct ex *x, const struct region *rg)
 	bool priced = false, named = false;
 
 	for (size_t i = 0; i < rg->n_lines && !(priced && named); i++) {
-		struct cand *cs = NULL;
+		const struct cand *cs;
 		size_t n = 0;
 		priced |= line_has(x, rg->lines[i], RK_PRICE);
-		if (!named && ex_line_sites(x, rg->lines[i], &cs, &n) == 0) {
+		if (!named && ex_line_sites(x, rg->lines[i], &cs, &n) == 0)
 			named = n > 0;
-			ex_cands_free(cs, n);
-		}
 	}
 	return priced && named;
 }
@@ -419,7 +414,7 @@ static size_t split_points(struct ex *x, size_t line, size_t *starts, size_t max
 {
 	const struct line *l = &x->lines[line];
 	const struct hit *prev = NULL;
-	struct cand *cs = NULL;
+	const struct cand *cs = NULL;
 	size_t n = 0, ns = 0;
 	enum rule_kind kind = line_has(x, line, RK_DATE)     ? RK_DATE
 			      : line_has(x, line, RK_RELDAY) ? RK_RELDAY
@@ -439,7 +434,6 @@ static size_t split_points(struct ex *x, size_t line, size_t *starts, size_t max
 			starts[ns++] = h->m.start;
 		prev = h;
 	}
-	ex_cands_free(cs, n);
 	return ns;
 }
 
