@@ -74,6 +74,13 @@ bool db_error_is_transient(unsigned err)
 	       err == CR_CONN_HOST_ERROR || err == ER_LOCK_DEADLOCK || err == ER_LOCK_WAIT_TIMEOUT;
 }
 
+bool db_error_is_refusal(unsigned err)
+{
+	return err == ER_OPTION_PREVENTS_STATEMENT ||
+	       err == ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION || err == ER_READ_ONLY_MODE ||
+	       err == ER_TABLEACCESS_DENIED_ERROR || err == ER_COLUMNACCESS_DENIED_ERROR;
+}
+
 const char *db_error(const struct db *db)
 {
 	return db->error;

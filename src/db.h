@@ -58,6 +58,10 @@ const char *db_error(const struct db *db);
 unsigned db_errno(const struct db *db);
 /* A lost connection, deadlock or lock wait timeout: retry the transaction. */
 bool db_error_is_transient(unsigned err);
+/* The server refuses the write itself: read-only (1290, 1792, 1836) or a
+ * privilege missing on a table or column (1142, 1143). Not the message's
+ * fault: it is to be written again later, never marked failed for it. */
+bool db_error_is_refusal(unsigned err);
 /* The server's description ("10.11.19-MariaDB ... via TCP 127.0.0.1"). */
 const char *db_describe(const struct db *db, char *buf, size_t n);
 

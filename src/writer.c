@@ -40,14 +40,6 @@
 #define BACKOFF_BASE_MS 100u
 #define DURATION_MAX    4294967295ull
 
-/* The server refuses the write itself (read-only, a privilege missing on
- * some table): no reason to mark the message failed, it is retried later. */
-#define ER_OPTION_PREVENTS_STATEMENT             1290 /* read_only */
-#define ER_TABLEACCESS_DENIED_ERROR              1142
-#define ER_COLUMNACCESS_DENIED_ERROR             1143
-#define ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION 1792
-#define ER_READ_ONLY_MODE                        1836
-
 struct old_trip {
 	long long id;
 	char date[16], time[16]; /* time "" when NULL */
@@ -68,7 +60,6 @@ struct wctx {
 	json_t *warnings, *trip_ids;
 	unsigned log_trips, log_dives; /* extracted and in the database: inserted or kept */
 	char err[256];                 /* a failure that is not the database's */
-	unsigned errnum;               /* the database's error number of the last attempt */
 };
 
 /* An integer (or a whole real) as DB_INT, anything else as NULL. */
@@ -908,15 +899,7 @@ static int attempt_reset(struct wctx *c)
 	c->st->trips_deleted = c->st->trips_kept = 0;
 	c->log_trips = c->log_dives = 0;
 	c->err[0] = '\0';
-	c->errnum = 0;
 	return 0;
-}
-
-static bool error_is_refusal(unsigned err)
-{
-	return err == ER_OPTION_PREVENTS_STATEMENT || err == ER_TABLEACCESS_DENIED_ERROR ||
-	       err == ER_COLUMNACCESS_DENIED_ERROR ||
-	       err == ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION || err == ER_READ_ONLY_MODE;
 }
 
 static void backoff(unsigned attempt)
@@ -945,14 +928,15 @@ static void reconnect(struct db **db, const struct config *cfg)
 	*db = n;
 }
 
-/* Runs once() until it succeeds, fails for good, or the attempts run out;
- * a transient failure (lost connection, deadlock, lock wait timeout) rolls
- * back, waits and starts again, on a new connection when it was lost. */
-/* rows() in a transaction of its own, tried again after a lost connection or
- * a deadlock. */
+/* rows() in a transaction of its own until it succeeds, fails for good, or
+ * the attempts run out: a transient failure (lost connection, deadlock, lock
+ * wait timeout) rolls back, waits and starts again, on a new connection when
+ * it was lost; a write the server refuses (db_error_is_refusal) is -EROFS
+ * at once. */
 static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c,
 			int (*rows)(struct db *, struct wctx *))
 {
+	bool refused;
 	int r;
 
 	for (unsigned a = 1;; a++) {
@@ -969,13 +953,14 @@ static int run_attempts(struct db **db, const struct config *cfg, struct wctx *c
 			return 0;
 		if (r < 0)
 			c->st->status = "failed";
-		if ((r == -EIO || r == -EROFS) && !c->err[0]) /* the server's error */
-			c->errnum = db_errno(*db);
+		/* the server's error, when it was the server's */
+		refused =
+		    (r == -EIO || r == -EROFS) && !c->err[0] && db_error_is_refusal(db_errno(*db));
 		if (!c->err[0])
 			snprintf(c->err, sizeof(c->err), "%s",
 				 r == -ENOMEM ? "out of memory" : db_error(*db));
 		(void)db_rollback(*db);
-		if (error_is_refusal(c->errnum))
+		if (refused)
 			return -EROFS;
 		if ((r != -ECONNRESET && r != -EDEADLK) || a >= WRITER_MAX_ATTEMPTS)
 			return r;
