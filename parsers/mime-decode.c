@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,20 +42,6 @@ struct decoder {
 	char charset[64]; /* charset of the first text part, for raw 8-bit headers */
 	long metadata_id;
 };
-
-static int fail(char **reterr_reason, int r, const char *fmt, ...) _printf_(3, 4);
-static int fail(char **reterr_reason, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reterr_reason) {
-		va_start(ap, fmt);
-		if (vasprintf(reterr_reason, fmt, ap) < 0)
-			*reterr_reason = NULL;
-		va_end(ap);
-	}
-	return r;
-}
 
 /* ---- prescan: refuse what libetpan cannot take ---- */
 
@@ -116,9 +101,10 @@ static int check_content_type(const char *v, size_t n, unsigned *containers, cha
 	if (!find_boundary(unfolded, m, b, sizeof(b), &blen))
 		return 0;
 	if (blen == 0 || blen > BOUNDARY_MAX || strpbrk(b, "\"\\") || memchr(b, '\0', blen))
-		return fail(reterr_reason, -EBADMSG,
-			    "refusing a MIME boundary parameter that is empty, too long or holds "
-			    "quotes or backslashes");
+		return set_reason(
+		    reterr_reason, -EBADMSG,
+		    "refusing a MIME boundary parameter that is empty, too long or holds "
+		    "quotes or backslashes");
 	return 0;
 }
 
@@ -147,9 +133,9 @@ static int prescan(const char *raw, size_t len, unsigned max_containers, char **
 		if (r < 0)
 			return r;
 		if (containers > max_containers)
-			return fail(reterr_reason, -EBADMSG,
-				    "too many nested MIME containers (more than %u)",
-				    max_containers);
+			return set_reason(reterr_reason, -EBADMSG,
+					  "too many nested MIME containers (more than %u)",
+					  max_containers);
 		i = end > i ? end - 1 : i;
 	}
 	return 0;
@@ -772,13 +758,13 @@ static int decode_tree(struct decoder *d, struct mailmime *top, struct message *
 			break;
 	}
 	if (r < 0)
-		return fail(reterr_reason, r, "out of memory decoding the body");
+		return set_reason(reterr_reason, r, "out of memory decoding the body");
 	m->forwarded = level > 0;
 	for (unsigned k = level + 1; k-- > 0 && r >= 0;)
 		if (chain[k]->mm_data.mm_message.mm_fields)
 			r = take_headers(d, m, chain[k]->mm_data.mm_message.mm_fields);
 	if (r < 0)
-		return fail(reterr_reason, r, "out of memory decoding the headers");
+		return set_reason(reterr_reason, r, "out of memory decoding the headers");
 	if (top->mm_data.mm_message.mm_fields) {
 		struct mailimf_fields *f = top->mm_data.mm_message.mm_fields;
 
@@ -798,7 +784,7 @@ static int decode_tree(struct decoder *d, struct mailmime *top, struct message *
 		m->has_sent_date = header_date(f, &sf, &m->sent_date);
 	}
 	if (r < 0)
-		return fail(reterr_reason, r, "out of memory decoding the headers");
+		return set_reason(reterr_reason, r, "out of memory decoding the headers");
 	return 0;
 }
 
@@ -832,17 +818,17 @@ int mime_decode(const char *raw, size_t len, const struct decode_limits *lim, st
 	d.plain = BUF_INIT(BUF_MAX_TEXT);
 	d.html = BUF_INIT(BUF_MAX_TEXT);
 	if (len > d.lim.max_message_size)
-		return fail(reterr_reason, -EFBIG, "message too large (%zu bytes, limit %zu)", len,
-			    d.lim.max_message_size);
+		return set_reason(reterr_reason, -EFBIG, "message too large (%zu bytes, limit %zu)",
+				  len, d.lim.max_message_size);
 	r = prescan(raw, len, d.lim.max_depth * 2, reterr_reason);
 	if (r < 0)
 		return r;
 	r = mailmime_parse(raw, len, &idx, &mime);
 	if (r != MAILIMF_NO_ERROR || !mime || mime->mm_type != MAILMIME_MESSAGE)
-		return fail(reterr_reason, r == MAILIMF_ERROR_MEMORY ? -ENOMEM : -EBADMSG,
-			    "the MIME structure could not be parsed (libetpan error %d)", r);
+		return set_reason(reterr_reason, r == MAILIMF_ERROR_MEMORY ? -ENOMEM : -EBADMSG,
+				  "the MIME structure could not be parsed (libetpan error %d)", r);
 	if (!(m = calloc(1, sizeof(*m))))
-		return fail(reterr_reason, -ENOMEM, "out of memory");
+		return set_reason(reterr_reason, -ENOMEM, "out of memory");
 	r = decode_tree(&d, mime, m, reterr_reason);
 	if (r >= 0)
 		r = choose_body(&d, m, reterr_reason);
@@ -859,7 +845,7 @@ int mime_decode(const char *raw, size_t len, const struct decode_limits *lim, st
 	if (r < 0) {
 		message_free(m);
 		if (reterr_reason && !*reterr_reason)
-			return fail(reterr_reason, r, "out of memory");
+			return set_reason(reterr_reason, r, "out of memory");
 		return r;
 	}
 	m->diving_center_id = d.metadata_id;

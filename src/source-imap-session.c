@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "source-imap-private.h"
+#include "strutil.h"
 #include "tls-stream.h"
 
 #define IMAP_MAX_PASSWORD  4096
@@ -49,12 +50,9 @@ static int tcp_connect(struct imap_source *is, char **reterr_reason)
 
 	snprintf(port, sizeof(port), "%u", is->port);
 	r = getaddrinfo(is->host, port, &hints, &ai);
-	if (r != 0) {
-		if (asprintf(reterr_reason, "cannot resolve '%s': %s", is->host, gai_strerror(r)) <
-		    0)
-			*reterr_reason = NULL;
-		return r == EAI_NONAME ? -EHOSTUNREACH : -ECONNRESET;
-	}
+	if (r != 0)
+		return set_reason(reterr_reason, r == EAI_NONAME ? -EHOSTUNREACH : -ECONNRESET,
+				  "cannot resolve '%s': %s", is->host, gai_strerror(r));
 	for (struct addrinfo *a = ai; a; a = a->ai_next) {
 		struct pollfd p;
 		socklen_t len = sizeof(err);
@@ -85,9 +83,8 @@ static int tcp_connect(struct imap_source *is, char **reterr_reason)
 	freeaddrinfo(ai);
 	if (fd < 0) {
 		errno = err;
-		if (asprintf(reterr_reason, "cannot connect to %s:%u: %m", is->host, is->port) < 0)
-			*reterr_reason = NULL;
-		return err == ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED;
+		return set_reason(reterr_reason, err == ETIMEDOUT ? -ETIMEDOUT : -ECONNREFUSED,
+				  "cannot connect to %s:%u: %m", is->host, is->port);
 	}
 	/* libetpan waits with its own timeouts on a blocking fd; keepalive finds dead peers */
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -126,12 +123,10 @@ static int open_stream(struct imap_source *is, char **reterr_reason)
 		return -ENOMEM;
 	}
 	r = mailimap_connect(is->imap, s); /* takes s, reads the greeting */
-	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED) {
-		if (asprintf(reterr_reason, "%s:%u sent no IMAP greeting (libetpan error %d)",
-			     is->host, is->port, r) < 0)
-			*reterr_reason = NULL;
-		return -ECONNRESET;
-	}
+	if (r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED && r != MAILIMAP_NO_ERROR_AUTHENTICATED)
+		return set_reason(reterr_reason, -ECONNRESET,
+				  "%s:%u sent no IMAP greeting (libetpan error %d)", is->host,
+				  is->port, r);
 	return 0;
 }
 
@@ -156,20 +151,16 @@ static int start_tls(struct imap_source *is, char **reterr_reason)
 			return -ECONNRESET;
 	}
 	if (!mailimap_has_extension(is->imap, "STARTTLS")) {
-		if (asprintf(reterr_reason,
-			     "%s:%u offers no STARTTLS; refusing to log in without TLS", is->host,
-			     is->port) < 0)
-			*reterr_reason = NULL;
-		return -EPERM;
+		return set_reason(reterr_reason, -EPERM,
+				  "%s:%u offers no STARTTLS; refusing to log in without TLS",
+				  is->host, is->port);
 	}
 	/* refused too when bytes follow the OK (CVE-2020-15953, fixed in 1.9.4-3) */
 	r = mailimap_starttls(is->imap);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (asprintf(reterr_reason, "STARTTLS with %s:%u failed (libetpan error %d)",
-			     is->host, is->port, r) < 0)
-			*reterr_reason = NULL;
-		return r == MAILIMAP_ERROR_STARTTLS ? -EPERM : -ECONNRESET;
-	}
+	if (r != MAILIMAP_NO_ERROR)
+		return set_reason(
+		    reterr_reason, r == MAILIMAP_ERROR_STARTTLS ? -EPERM : -ECONNRESET,
+		    "STARTTLS with %s:%u failed (libetpan error %d)", is->host, is->port, r);
 	plain = mailstream_get_low(is->imap->imap_stream);
 	r = tls_stream_open(mailstream_low_get_fd(plain), is->host, is->ca_file, is->timeout_s,
 			    &low, reterr_reason);
@@ -186,21 +177,17 @@ static int login_and_select(struct imap_source *is, char **reterr_reason)
 	int r;
 
 	r = mailimap_login(is->imap, is->user, is->password);
-	if (r != MAILIMAP_NO_ERROR) {
-		if (asprintf(reterr_reason, "%s:%u refused the login of '%s'%s", is->host, is->port,
-			     is->user, imap_code_is_fatal(r) ? " (connection lost)" : "") < 0)
-			*reterr_reason = NULL;
-		return imap_code_is_fatal(r) ? -ECONNRESET : -EACCES;
-	}
+	if (r != MAILIMAP_NO_ERROR)
+		return set_reason(reterr_reason, imap_code_is_fatal(r) ? -ECONNRESET : -EACCES,
+				  "%s:%u refused the login of '%s'%s", is->host, is->port, is->user,
+				  imap_code_is_fatal(r) ? " (connection lost)" : "");
 	if (refresh_capabilities(is) != MAILIMAP_NO_ERROR) /* MOVE, UIDPLUS come after login */
 		return -ECONNRESET;
 	r = mailimap_select(is->imap, is->mailbox_utf7);
-	if (r != MAILIMAP_NO_ERROR || !is->imap->imap_selection_info) {
-		if (asprintf(reterr_reason, "cannot select mailbox '%s' on %s (libetpan error %d)",
-			     is->mailbox, is->host, r) < 0)
-			*reterr_reason = NULL;
-		return imap_code_is_fatal(r) ? -ECONNRESET : -ENOENT;
-	}
+	if (r != MAILIMAP_NO_ERROR || !is->imap->imap_selection_info)
+		return set_reason(reterr_reason, imap_code_is_fatal(r) ? -ECONNRESET : -ENOENT,
+				  "cannot select mailbox '%s' on %s (libetpan error %d)",
+				  is->mailbox, is->host, r);
 	is->sel_uidvalidity = is->imap->imap_selection_info->sel_uidvalidity;
 	is->has_idle = mailimap_has_idle(is->imap) && is->idle_failures < IMAP_IDLE_MAX_FAILURES;
 	is->has_move = mailimap_has_extension(is->imap, "MOVE");

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "sql-split.h"
+#include "strutil.h"
 
 enum state { NORMAL, SQUOTE, DQUOTE, BACKTICK, LINE_COMMENT, BLOCK_COMMENT };
 
@@ -120,9 +121,7 @@ static void step_quoted(struct splitter *s, char quote)
 
 static int fail(struct splitter *s, char **reterr_reason, const char *what)
 {
-	if (asprintf(reterr_reason, "line %u: %s", s->opened_line, what) < 0)
-		*reterr_reason = NULL;
-	return -EINVAL;
+	return set_reason(reterr_reason, -EINVAL, "line %u: %s", s->opened_line, what);
 }
 
 int sql_split(const char *text, size_t len, struct sql_stmt **ret, size_t *ret_n,

@@ -1,6 +1,8 @@
 /* strutil.c: see strutil.h. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -89,4 +91,17 @@ char *strstrip(char *s)
 	while (e > s && isspace((unsigned char)e[-1]))
 		*--e = '\0';
 	return s;
+}
+
+int set_reason(char **reterr_reason, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!reterr_reason)
+		return r;
+	va_start(ap, fmt);
+	if (vasprintf(reterr_reason, fmt, ap) < 0)
+		*reterr_reason = NULL;
+	va_end(ap);
+	return r;
 }

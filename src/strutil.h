@@ -7,7 +7,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cleanup.h"
+
 #define streq(a, b) (strcmp((a), (b)) == 0)
+
+/* For the reterr_reason out-parameters: *reterr_reason = the text (NULL when
+ * out of memory; nothing when reterr_reason is NULL), and r returned.
+ * errno is left alone, so %m says what it said before the call. */
+int set_reason(char **reterr_reason, int r, const char *fmt, ...) _printf_(3, 4);
 
 int parse_uint(const char *s, unsigned long long max, unsigned long long *ret);
 int parse_uint32(const char *s, unsigned *ret);

@@ -7,8 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,7 +14,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "cleanup.h"
+#include "strutil.h"
 #include "tls-stream.h"
 
 struct tls_stream {
@@ -26,17 +24,6 @@ struct tls_stream {
 };
 
 enum tls_op { TLS_HANDSHAKE, TLS_READ, TLS_WRITE };
-
-_printf_(3, 4) static int reason(char **reterr_reason, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(reterr_reason, fmt, ap) < 0)
-		*reterr_reason = NULL;
-	va_end(ap);
-	return r;
-}
 
 static int wait_ready(int fd, int ssl_error, unsigned timeout_s)
 {
@@ -159,18 +146,20 @@ static int load_trust(SSL_CTX *ctx, const char *ca_file, char **reterr_reason)
 
 	if (ca_file) {
 		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
-			return reason(reterr_reason, -ENOENT,
-				      "no CA certificate could be read from ca_file '%s'", ca_file);
+			return set_reason(reterr_reason, -ENOENT,
+					  "no CA certificate could be read from ca_file '%s'",
+					  ca_file);
 		return 0;
 	}
 	dir = secure_getenv(X509_get_default_cert_dir_env());
 	if (!dir)
 		dir = X509_get_default_cert_dir();
 	if (access(dir, R_OK | X_OK) < 0 || SSL_CTX_load_verify_locations(ctx, NULL, dir) != 1)
-		return reason(reterr_reason, -ENOENT,
-			      "the system trust store '%s' is unreadable (install ca-certificates, "
-			      "or set ca_file)",
-			      dir);
+		return set_reason(
+		    reterr_reason, -ENOENT,
+		    "the system trust store '%s' is unreadable (install ca-certificates, "
+		    "or set ca_file)",
+		    dir);
 	return 0;
 }
 
@@ -219,17 +208,18 @@ static int handshake(struct tls_stream *t, const char *host, char **reterr_reaso
 		return 0;
 	v = SSL_get_verify_result(t->ssl);
 	if (v != X509_V_OK)
-		return reason(reterr_reason, -EPERM, "the certificate of '%s' is not trusted: %s",
-			      host, X509_verify_cert_error_string(v));
+		return set_reason(reterr_reason, -EPERM,
+				  "the certificate of '%s' is not trusted: %s", host,
+				  X509_verify_cert_error_string(v));
 	if (r == -ETIMEDOUT)
-		return reason(reterr_reason, r, "the TLS handshake with %s timed out", host);
+		return set_reason(reterr_reason, r, "the TLS handshake with %s timed out", host);
 	if (ERR_peek_last_error() == 0)
-		return reason(reterr_reason, -ECONNRESET,
-			      "%s closed the connection during the TLS handshake", host);
+		return set_reason(reterr_reason, -ECONNRESET,
+				  "%s closed the connection during the TLS handshake", host);
 	/* error strings are not loaded (src/main.c): `openssl errstr` reads the code */
-	return reason(reterr_reason, -ECONNRESET,
-		      "the TLS handshake with %s failed (OpenSSL error %lx)", host,
-		      ERR_peek_last_error());
+	return set_reason(reterr_reason, -ECONNRESET,
+			  "the TLS handshake with %s failed (OpenSSL error %lx)", host,
+			  ERR_peek_last_error());
 }
 
 int tls_stream_open(int fd, const char *host, const char *ca_file, unsigned timeout_s,

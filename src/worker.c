@@ -260,9 +260,7 @@ static int worker_request(struct worker *w, struct frame *f, const void *p, size
 		return r;
 fail:
 	errno = -r;
-	if (asprintf(reterr_reason, "cannot pass data to the worker: %m") < 0)
-		*reterr_reason = NULL;
-	return r;
+	return set_reason(reterr_reason, r, "cannot pass data to the worker: %m");
 }
 
 static int worker_send_names(struct worker *w, const char *names, size_t len, char **reterr_reason)
